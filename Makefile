@@ -1,0 +1,42 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SEED ?= 0
+
+.PHONY: run test test-fast install clean cars xor mnist-dnn coffee-roasting export
+
+run: $(STAMP)
+	$(BIN)/mlkit run mnist_dnn --seed $(SEED)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+install: $(STAMP)
+
+# Reinstall whenever the declared dependencies change.
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+# One target per recipe.
+cars: $(STAMP)
+	$(BIN)/mlkit run cars --seed $(SEED)
+
+xor: $(STAMP)
+	$(BIN)/mlkit run xor --seed $(SEED)
+
+mnist-dnn: $(STAMP)
+	$(BIN)/mlkit run mnist_dnn --seed $(SEED)
+
+coffee-roasting: $(STAMP)
+	$(BIN)/mlkit run coffee_roasting --seed $(SEED)
+
+clean:
+	rm -rf $(VENV) build *.egg-info

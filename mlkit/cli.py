@@ -1,0 +1,132 @@
+"""The `mlkit` command: list and run recipes, export run directories, predict.
+
+Every failure the user can cause (unknown recipe, missing file, wrong shape,
+NaN input) ends with one line on stderr and exit status 2, no traceback.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+EXIT_USAGE = 2
+
+
+class CommandError(Exception):
+    """A user-facing failure: printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line instead of usage + error
+        raise CommandError(f"{message} (see `{self.prog} --help`)")
+
+
+def _parse_assignment(text):
+    if "=" not in text:
+        raise CommandError(f"--set expects KEY=VALUE, got {text!r}")
+    key, value = text.split("=", 1)
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value  # a bare string
+
+
+def build_parser():
+    parser = _Parser(prog="mlkit", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    commands.add_parser("recipes", help="list the recipes with one-line descriptions")
+
+    run = commands.add_parser("run", help="run a recipe into a run directory")
+    run.add_argument("recipe")
+    run.add_argument("--epochs", type=int)
+    run.add_argument("--batch-size", type=int, help="per replica")
+    run.add_argument("--strategy", choices=["auto", "default", "mirrored", "tpu"])
+    run.add_argument("--out", help="run directory (an interrupted one resumes); default runs/RECIPE/TIMESTAMP")
+    run.add_argument("--seed", type=int)
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                     help="any other recipe setting; VALUE is JSON or a string (repeatable)")
+
+    export = commands.add_parser("export", help="export RUN_DIR/model.keras as a SavedModel")
+    export.add_argument("run_dir")
+    export.add_argument("--out", help="SavedModel directory (default RUN_DIR/export)")
+
+    predict = commands.add_parser("predict", help="predict with an exported SavedModel")
+    predict.add_argument("model_dir", help="a SavedModel directory, or a run directory with export/")
+    predict.add_argument("input", help=".npy or .csv file of examples")
+    predict.add_argument("--output", help="write predictions to this .csv or .npy instead of stdout")
+    return parser
+
+
+def main(argv=None):
+    try:
+        args = build_parser().parse_args(argv)
+        return {"recipes": _recipes, "run": _run, "export": _export, "predict": _predict}[args.command](args)
+    except (CommandError, ValueError, FileNotFoundError) as error:
+        print(f"mlkit: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("mlkit: interrupted", file=sys.stderr)
+        return 130
+
+
+def _recipes(args):
+    from recipes import list_recipes
+
+    for name, description in list_recipes():
+        print(f"{name:18s} {description}")
+    return 0
+
+
+def _run(args):
+    from recipes import get_recipe
+
+    recipe = get_recipe(args.recipe)  # fail fast, before any flag is applied
+    overrides = dict(_parse_assignment(item) for item in args.set)
+    for key in ("epochs", "batch_size", "strategy", "out", "seed"):
+        if getattr(args, key) is not None:
+            overrides[key] = getattr(args, key)
+    metrics = recipe.run(overrides)
+    print(json.dumps(metrics, indent=2, default=str))
+    return 0
+
+
+def _export(args):
+    import keras
+
+    import mlkit  # noqa: F401  (registers custom layers)
+    from mlkit.training import export_model
+
+    run_dir = Path(args.run_dir)
+    model_path = run_dir / "model.keras"
+    if not model_path.is_file():
+        raise CommandError(f"no model.keras in {run_dir}")
+    model = keras.saving.load_model(model_path, safe_mode=True)
+    target = Path(args.out) if args.out else run_dir / "export"
+    export_model(model, target)
+    print(f"exported {model_path} to {target} (reloaded outputs verified)")
+    return 0
+
+
+def _predict(args):
+    import numpy as np
+
+    from mlkit.serving import load_saved_model, read_examples
+
+    model_dir = Path(args.model_dir)
+    if (model_dir / "export" / "saved_model.pb").is_file():
+        model_dir = model_dir / "export"
+    served = load_saved_model(model_dir)
+    examples = read_examples(args.input, served.input_shape)
+    predictions = served.predict(examples)
+    if args.output:
+        from mlkit.serving import write_predictions
+
+        write_predictions(args.output, predictions)
+    else:
+        np.savetxt(sys.stdout, predictions.reshape(len(predictions), -1), delimiter=",", fmt="%.6g")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,6 @@
+"""Custom Keras layers that Keras itself does not provide."""
+
+from mlkit.layers.maxout import Maxout
+from mlkit.layers.polynomial_features import PolynomialFeatures
+
+__all__ = ["Maxout", "PolynomialFeatures"]

@@ -1,0 +1,38 @@
+"""Learning curves from a history (dict or history.csv)."""
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no display on servers and CI
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from mlkit.io import atomic_path  # noqa: E402
+
+
+def save_figure(figure, path):
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, dpi=110, bbox_inches="tight", format=str(path).rsplit(".", 1)[-1])
+    plt.close(figure)
+
+
+def plot_learning_curves(history, path, title=None):
+    """One panel per metric, training and validation curves over epochs."""
+    frame = pd.read_csv(history) if not isinstance(history, (dict, pd.DataFrame)) else pd.DataFrame(history)
+    if frame.empty:
+        raise ValueError("The history is empty: nothing to plot.")
+    epochs = frame["epoch"] + 1 if "epoch" in frame else pd.Series(range(1, len(frame) + 1))
+    names = [column for column in frame.columns if column != "epoch" and not column.startswith("val_")]
+    names = [name for name in names if name not in ("learning_rate", "lr")]
+    figure, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.5), squeeze=False)
+    for axis, name in zip(axes[0], names):
+        axis.plot(epochs, frame[name], label="training", marker=".")
+        if f"val_{name}" in frame:
+            axis.plot(epochs, frame[f"val_{name}"], label="validation", marker=".")
+        axis.set_xlabel("epoch")
+        axis.set_ylabel(name)
+        axis.grid(alpha=0.3)
+        axis.legend()
+    if title:
+        figure.suptitle(title)
+    save_figure(figure, path)
+    return path

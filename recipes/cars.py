@@ -1,0 +1,105 @@
+"""Cars: stopping distance vs speed, fitted by gradient descent and in closed form (SPEC §1).
+
+Linear (`dist = b0 + b1·speed`) and quadratic (`+ b2·speed²`) models are trained
+by gradient descent on standardised powers of the speed, mapped back to raw
+coefficients, and compared with the least-squares solution of the normal
+equation. All 50 rows are used for fitting, as the closed form does; the
+validation curve is therefore the training fit itself.
+"""
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+
+from mlkit.data import array_dataset, load_cars
+from mlkit.linalg import least_squares, polynomial_design_matrix
+from mlkit.models import polynomial_regression, raw_polynomial_coefficients
+from mlkit.training import RunDirectory, export_model, finish_run, fit, save_figure, start_run
+
+DESCRIPTION = "Linear and quadratic regression on the 50-row cars set: gradient descent vs closed form, R²."
+
+DEFAULTS = {
+    "epochs": 40,
+    "steps_per_epoch": 100,  # full-batch gradient steps per epoch
+    "learning_rate": 0.1,
+    "momentum": 0.9,
+    "degrees": [1, 2],
+}
+
+MODEL_NAMES = {1: "linear", 2: "quadratic", 3: "cubic"}
+
+
+def r_squared(targets, predictions):
+    """`1 − SSE/SST`."""
+    targets, predictions = np.asarray(targets, "float64").ravel(), np.asarray(predictions, "float64").ravel()
+    return float(1 - np.sum((targets - predictions) ** 2) / np.sum((targets - targets.mean()) ** 2))
+
+
+def _fit_degree(degree, speed, distance, config, run_directory, strategy):
+    powers = np.stack([speed**power for power in range(1, degree + 1)], axis=1)
+    data = array_dataset(speed[:, None], distance[:, None], batch_size=len(speed), repeat=True)
+    full = array_dataset(speed[:, None], distance[:, None], batch_size=len(speed))
+    with strategy.scope():
+        model = polynomial_regression(
+            degree,
+            feature_mean=powers.mean(axis=0).tolist(),
+            feature_variance=powers.var(axis=0).tolist(),
+            name=f"{MODEL_NAMES.get(degree, f'degree_{degree}')}_regression",
+        )
+        model.compile(
+            optimizer=keras.optimizers.SGD(config["learning_rate"], momentum=config["momentum"], nesterov=True),
+            loss="mse",
+            steps_per_execution=config["steps_per_epoch"],
+        )
+    best, _ = fit(model, data, full, run_directory, epochs=config["epochs"], steps_per_epoch=config["steps_per_epoch"])
+    export_model(best, run_directory.export, speed[:8, None].astype("float32"))
+    return best, model.builder_config
+
+
+def run(config=None):
+    config, run_directory, strategy = start_run("cars", DEFAULTS, config)
+    cars = load_cars()
+    speed = cars["speed"].to_numpy("float64")
+    distance = cars["dist"].to_numpy("float64")
+
+    metrics, fits, builder_configs = {}, {}, {}
+    for degree in config["degrees"]:
+        name = MODEL_NAMES.get(degree, f"degree_{degree}")
+        design = polynomial_design_matrix(speed, degree)
+        closed_form = least_squares(design, distance, method="lstsq")
+        normal_equation = least_squares(design, distance, method="normal_equation")
+        model, builder_configs[name] = _fit_degree(
+            degree, speed, distance, config, RunDirectory(run_directory.path / name), strategy
+        )
+        gradient_descent = raw_polynomial_coefficients(model)
+        predictions = model.predict(speed[:, None].astype("float32"), verbose=0)[:, 0]
+        relative_error = np.abs(gradient_descent - closed_form) / np.abs(closed_form)
+        metrics[name] = {
+            "closed_form_coefficients": closed_form.tolist(),
+            "normal_equation_coefficients": normal_equation.tolist(),
+            "gradient_descent_coefficients": gradient_descent.tolist(),
+            "max_relative_coefficient_error": float(relative_error.max()),
+            "r2_gradient_descent": r_squared(distance, predictions),
+            "r2_closed_form": r_squared(distance, design @ closed_form),
+        }
+        fits[name] = (closed_form, gradient_descent)
+
+    _plot(speed, distance, fits, run_directory.plots / "fits.png")
+    run_directory.write_config({**config, "models": builder_configs})
+    return finish_run(run_directory, metrics)
+
+
+def _plot(speed, distance, fits, path):
+    figure, axis = plt.subplots(figsize=(6, 4))
+    axis.scatter(speed, distance, color="black", s=14, label="cars data")
+    grid = np.linspace(speed.min(), speed.max(), 200)
+    for name, (closed_form, gradient_descent) in fits.items():
+        degree = len(closed_form) - 1
+        design = polynomial_design_matrix(grid, degree)
+        line = axis.plot(grid, design @ gradient_descent, label=f"{name}: gradient descent")[0]
+        axis.plot(grid, design @ closed_form, linestyle="--", color=line.get_color(), label=f"{name}: closed form")
+    axis.set_xlabel("speed (mph)")
+    axis.set_ylabel("stopping distance (ft)")
+    axis.legend()
+    axis.grid(alpha=0.3)
+    save_figure(figure, path)

