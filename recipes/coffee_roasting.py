@@ -15,9 +15,9 @@ from mlkit.training import finish_run, fit, start_run
 DESCRIPTION = "The notes' coffee-roasting net (2→3 sigmoid→1 sigmoid) on generated roasts."
 
 DEFAULTS = {
-    "epochs": 60,
+    "epochs": 100,
     "batch_size": 32,
-    "learning_rate": 0.01,
+    "learning_rate": 0.05,
     "num_examples": 2000,
 }
 
