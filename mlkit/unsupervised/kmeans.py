@@ -1,0 +1,261 @@
+"""K-means (Lloyd) in TensorFlow: XLA-compiled iterations, empty-cluster handling,
+mini-batches streamed from `tf.data`, and the elbow method (SPEC §5)."""
+
+import dataclasses
+import numbers
+
+import numpy as np
+import tensorflow as tf
+
+from mlkit.unsupervised.base import Estimator, as_matrix, check_features, squared_distances
+
+INITS = ("k-means++", "random")
+EMPTY_POLICIES = ("reinit", "remove")
+
+
+@tf.function(jit_compile=True, reduce_retracing=True)
+def _lloyd_step(points, centroids, points_squared_sum):
+    """One assignment + update: per-cluster sums and counts, total distortion.
+
+    ||x||² does not change the argmin, so it is added once as a precomputed sum;
+    XLA fuses the rest into one pass (a segment sum beats a one-hot matmul here).
+    """
+    clusters = tf.shape(centroids)[0]
+    partial = tf.reduce_sum(tf.square(centroids), axis=1) - 2.0 * tf.matmul(points, centroids, transpose_b=True)
+    labels = tf.argmin(partial, axis=1, output_type=tf.int32)
+    sums = tf.math.unsorted_segment_sum(points, labels, clusters)
+    counts = tf.math.unsorted_segment_sum(tf.ones_like(points[:, 0]), labels, clusters)
+    inertia = points_squared_sum + tf.reduce_sum(tf.reduce_min(partial, axis=1))
+    return sums, counts, inertia
+
+
+@tf.function(jit_compile=True, reduce_retracing=True)
+def _assign(points, centroids):
+    distances = squared_distances(points, centroids)
+    return tf.argmin(distances, axis=1, output_type=tf.int32), tf.reduce_min(distances, axis=1)
+
+
+def kmeans_plus_plus(points, n_clusters, rng):
+    """k-means++ seeding (Arthur & Vassilvitskii 2007): next centre drawn ∝ D(x)²."""
+    points = np.asarray(points)
+    first = rng.integers(len(points))
+    centroids = [points[first]]
+    closest = np.sum((points - points[first]) ** 2, axis=1)
+    for _ in range(1, n_clusters):
+        total = closest.sum()
+        index = rng.integers(len(points)) if total <= 0 else rng.choice(len(points), p=closest / total)
+        centroids.append(points[index])
+        closest = np.minimum(closest, np.sum((points - points[index]) ** 2, axis=1))
+    return np.stack(centroids)
+
+
+class KMeans(Estimator):
+    """Lloyd's k-means: assign `c(i) = argmin_j ||x(i) − μ_j||²`, move `μ_j` to the mean.
+
+    Args:
+        n_clusters: K.
+        init: "k-means++", "random" (K distinct data points, as in the notes), or an
+            array of K initial centroids.
+        n_init: restarts from different seeds; the lowest distortion wins.
+        max_iter: Lloyd iterations per restart (passes over the data for a `tf.data` input).
+        tol: stop when the squared centroid movement is ≤ tol × mean feature variance
+            (scikit-learn's rule); 0 runs all `max_iter` iterations.
+        empty: a cluster that loses all its points is re-seeded at a random data
+            point ("reinit") or dropped ("remove", so fewer clusters remain).
+        seed: random seed for initialisation and re-seeding.
+
+    Learned: `cluster_centers_`, `labels_`, `inertia_` (Σ squared distances),
+    `distortion_` (`J = inertia_ / m`), `distortion_history_` (J per iteration,
+    non-increasing), `n_iter_`, `n_clusters_` (K after removals).
+
+    `fit` also takes a batched `tf.data.Dataset` of feature rows (or (features, label)
+    pairs), for data that does not fit in memory: mini-batch k-means (Sculley 2010),
+    each centroid moving towards its batch points with step 1/(points seen).
+    """
+
+    def __init__(self, n_clusters=8, init="k-means++", n_init=1, max_iter=300, tol=1e-4, empty="reinit", seed=None):
+        self.n_clusters = n_clusters
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.empty = empty
+        self.seed = seed
+
+    def _validate(self):
+        for name in ("n_clusters", "n_init", "max_iter"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+                raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
+        if isinstance(self.init, str) and self.init not in INITS:
+            raise ValueError(f"`init` must be one of {INITS} or an array of centroids, got {self.init!r}.")
+        if not isinstance(self.tol, numbers.Real) or self.tol < 0:
+            raise ValueError(f"`tol` must be a non-negative number, got {self.tol!r}.")
+        if self.empty not in EMPTY_POLICIES:
+            raise ValueError(f"`empty` must be one of {EMPTY_POLICIES}, got {self.empty!r}.")
+
+    def _initial_centroids(self, points, rng):
+        if not isinstance(self.init, str):
+            centroids = np.asarray(self.init, dtype=points.dtype)
+            if centroids.shape != (self.n_clusters, points.shape[1]):
+                raise ValueError(
+                    f"`init` centroids must have shape {(self.n_clusters, points.shape[1])}, got {centroids.shape}."
+                )
+            return centroids
+        if self.init == "random":
+            return points[rng.choice(len(points), self.n_clusters, replace=False)]
+        return kmeans_plus_plus(points, self.n_clusters, rng)
+
+    def fit(self, X, y=None):
+        self._validate()
+        if isinstance(X, tf.data.Dataset):
+            return self._fit_stream(X)
+        points = as_matrix(X, min_rows=self.n_clusters)
+        numpy_points = points.numpy()
+        tolerance = self.tol * float(np.mean(np.var(numpy_points, axis=0)))
+        rng = np.random.default_rng(self.seed)
+        restarts = 1 if not isinstance(self.init, str) else self.n_init
+        best = None
+        for _ in range(restarts):
+            result = self._lloyd(points, self._initial_centroids(numpy_points, rng), tolerance, rng)
+            if best is None or result[2] < best[2]:
+                best = result
+        centroids, labels, inertia, history, iterations = best
+        self.cluster_centers_ = centroids
+        self.labels_ = labels
+        self.inertia_ = inertia
+        self.distortion_ = inertia / len(numpy_points)
+        self.distortion_history_ = history
+        self.n_iter_ = iterations
+        self.n_clusters_ = len(centroids)
+        self.n_features_in_ = numpy_points.shape[1]
+        return self
+
+    def _lloyd(self, points, centroids, tolerance, rng):
+        size = points.shape[0]
+        centroids = tf.constant(centroids, dtype=points.dtype)
+        squared_sum = tf.reduce_sum(tf.square(points))
+        history = []
+        iteration = 0
+        for iteration in range(1, self.max_iter + 1):
+            sums, counts, inertia = _lloyd_step(points, centroids, squared_sum)
+            history.append(float(inertia) / size)
+            counts = counts.numpy()
+            updated = sums.numpy() / np.maximum(counts, 1)[:, None]
+            empty = counts == 0
+            if empty.any():
+                if self.empty == "remove":
+                    updated = updated[~empty]
+                else:  # re-seed at random data points
+                    updated[empty] = tf.gather(points, rng.choice(size, int(empty.sum()), replace=False)).numpy()
+            shift = np.inf if empty.any() else float(np.sum((updated - centroids.numpy()) ** 2))
+            centroids = tf.constant(updated, dtype=points.dtype)
+            if shift <= tolerance:
+                break
+        labels, distances = _assign(points, centroids)  # labels consistent with the final centroids
+        return centroids.numpy(), labels.numpy(), float(tf.reduce_sum(distances)), history, iteration
+
+    def _fit_stream(self, dataset):
+        rng = np.random.default_rng(self.seed)
+        centroids, seen, history = None, None, []
+        for _ in range(self.max_iter):
+            total, count = 0.0, 0
+            for batch in dataset:
+                batch = as_matrix(batch[0] if isinstance(batch, (tuple, list)) else batch)
+                if centroids is None:
+                    if batch.shape[0] < self.n_clusters:
+                        raise ValueError("The first batch must hold at least `n_clusters` rows.")
+                    centroids = self._initial_centroids(batch.numpy(), rng).astype(batch.dtype.as_numpy_dtype)
+                    seen = np.zeros(self.n_clusters)
+                labels, distances = _assign(batch, tf.constant(centroids))
+                labels = labels.numpy()
+                total += float(tf.reduce_sum(distances))
+                count += batch.shape[0]
+                batch_counts = np.bincount(labels, minlength=len(centroids))
+                batch_sums = np.zeros_like(centroids)
+                np.add.at(batch_sums, labels, batch.numpy())
+                seen += batch_counts
+                moved = batch_counts > 0
+                # Centroid = running mean of every point ever assigned to it.
+                step = batch_counts[moved] / seen[moved]
+                centroids[moved] += step[:, None] * (batch_sums[moved] / batch_counts[moved, None] - centroids[moved])
+            if centroids is None:
+                raise ValueError("The dataset yielded no data.")
+            history.append(total / count)
+        inertia = sum(float(tf.reduce_sum(_assign(as_matrix(b[0] if isinstance(b, (tuple, list)) else b),
+                                                    tf.constant(centroids))[1])) for b in dataset)
+        self.cluster_centers_ = centroids
+        self.inertia_ = inertia
+        self.distortion_ = inertia / count
+        self.distortion_history_ = history
+        self.n_iter_ = self.max_iter
+        self.n_clusters_ = len(centroids)
+        self.n_features_in_ = centroids.shape[1]
+        return self
+
+    def predict(self, X):
+        self._check_fitted("cluster_centers_")
+        points = check_features(self, X, self.n_features_in_)
+        return _assign(points, tf.constant(self.cluster_centers_, dtype=points.dtype))[0].numpy()
+
+    def fit_predict(self, X, y=None):
+        return self.fit(X).labels_
+
+    def transform(self, X):
+        """Euclidean distance to every centroid."""
+        self._check_fitted("cluster_centers_")
+        points = check_features(self, X, self.n_features_in_)
+        return np.sqrt(squared_distances(points, tf.constant(self.cluster_centers_, dtype=points.dtype)).numpy())
+
+    def score(self, X, y=None):
+        """Negative inertia on X (higher is better), as in scikit-learn."""
+        self._check_fitted("cluster_centers_")
+        points = check_features(self, X, self.n_features_in_)
+        return -float(tf.reduce_sum(_assign(points, tf.constant(self.cluster_centers_, dtype=points.dtype))[1]))
+
+
+@dataclasses.dataclass
+class ElbowResult:
+    ks: list
+    distortions: list  # J(K) = inertia / m
+    knee: int
+
+    def plot(self, path):
+        import matplotlib.pyplot as plt
+
+        from mlkit.training.plots import save_figure
+
+        figure, axis = plt.subplots(figsize=(5, 3.5))
+        axis.plot(self.ks, self.distortions, marker="o")
+        axis.axvline(self.knee, color="gray", linestyle="--", label=f"knee K = {self.knee}")
+        axis.set_xlabel("number of clusters K")
+        axis.set_ylabel("distortion J")
+        axis.set_title("Elbow method")
+        axis.grid(alpha=0.3)
+        axis.legend()
+        save_figure(figure, path)
+        return path
+
+
+def knee_point(ks, values, fraction=0.05):
+    """The smallest K after which each further K gains less than `fraction` of the
+    whole drop J(K_first) − J(K_last): where the curve flattens into the elbow's arm."""
+    ks, values = [int(k) for k in ks], np.asarray(values, float)
+    total = values[0] - values[-1]
+    if len(ks) < 3 or total <= 0:
+        return ks[0]
+    gains = values[:-1] - values[1:]
+    for index in range(len(gains)):
+        if np.all(gains[index:] < fraction * total):
+            return ks[index]
+    return ks[-1]
+
+
+def elbow(X, ks=range(1, 11), seed=0, **kmeans_params):
+    """J(K) for each K, with the knee estimate; `.plot(path)` draws it."""
+    ks = [int(k) for k in ks]
+    if not ks or min(ks) < 1 or sorted(set(ks)) != ks:
+        raise ValueError(f"`ks` must be increasing positive integers, got {ks!r}.")
+    points = as_matrix(X, min_rows=max(ks))
+    distortions = [KMeans(k, seed=seed, **kmeans_params).fit(points).distortion_ for k in ks]
+    return ElbowResult(ks, distortions, knee_point(ks, distortions))

@@ -1,0 +1,120 @@
+"""PCA by eigen-decomposition of the scatter matrix, in TensorFlow (SPEC §5)."""
+
+import numbers
+
+import numpy as np
+import tensorflow as tf
+
+from mlkit.unsupervised.base import Estimator, as_matrix, check_features
+
+
+@tf.function(reduce_retracing=True)
+def _scatter_eigh(points):
+    mean = tf.reduce_mean(points, axis=0)
+    centred = points - mean
+    scatter = tf.matmul(centred, centred, transpose_a=True)  # XᵀX of the centred data
+    eigenvalues, eigenvectors = tf.linalg.eigh(tf.cast(scatter, tf.float64))
+    return mean, eigenvalues[::-1], tf.transpose(eigenvectors)[::-1]  # largest first
+
+
+class PCA(Estimator):
+    """Principal components: mean-centre X, eigen-decompose `XᵀX = PΛPᵀ`, project `T = XP`.
+
+    Args:
+        n_components: components to keep; None keeps all (or see variance_threshold).
+        variance_threshold: keep the fewest components whose cumulative explained-variance
+            ratio (the notes' "contribution") reaches it, e.g. 0.7. Use one or the other.
+
+    Learned: `mean_`, `components_` (rows, largest variance first; sign fixed so the
+    largest-magnitude entry is positive), `explained_variance_` (eigenvalue / (m − 1)),
+    `explained_variance_ratio_`, `cumulative_explained_variance_ratio_` (all components),
+    `n_components_`, `n_features_in_`.
+    """
+
+    def __init__(self, n_components=None, variance_threshold=None):
+        self.n_components = n_components
+        self.variance_threshold = variance_threshold
+
+    def fit(self, X, y=None):
+        if self.n_components is not None and self.variance_threshold is not None:
+            raise ValueError("Give `n_components` or `variance_threshold`, not both.")
+        if self.variance_threshold is not None and not (
+            isinstance(self.variance_threshold, numbers.Real) and 0 < self.variance_threshold <= 1
+        ):
+            raise ValueError(f"`variance_threshold` must be in (0, 1], got {self.variance_threshold!r}.")
+        points = as_matrix(X, min_rows=2)
+        samples, features = points.shape
+        if self.n_components is not None and (
+            isinstance(self.n_components, bool)
+            or not isinstance(self.n_components, numbers.Integral)
+            or not 1 <= self.n_components <= min(samples, features)
+        ):
+            raise ValueError(f"`n_components` must be an integer in [1, {min(samples, features)}], got {self.n_components!r}.")
+        mean, eigenvalues, eigenvectors = _scatter_eigh(points)
+        eigenvalues = np.clip(eigenvalues.numpy(), 0, None)
+        eigenvectors = eigenvectors.numpy()
+        # Deterministic signs: the largest-magnitude loading of each component is positive.
+        signs = np.sign(eigenvectors[np.arange(len(eigenvectors)), np.argmax(np.abs(eigenvectors), axis=1)])
+        eigenvectors *= np.where(signs == 0, 1, signs)[:, None]
+        ratio = eigenvalues / eigenvalues.sum() if eigenvalues.sum() > 0 else np.zeros_like(eigenvalues)
+        cumulative = np.cumsum(ratio)
+        if self.variance_threshold is not None:
+            count = int(np.searchsorted(cumulative, self.variance_threshold - 1e-12) + 1)
+        else:
+            count = self.n_components or min(samples, features)
+        count = min(count, min(samples, features))
+        self.mean_ = mean.numpy()
+        self.components_ = eigenvectors[:count].astype(self.mean_.dtype)
+        self.explained_variance_ = eigenvalues[:count] / (samples - 1)
+        self.explained_variance_ratio_ = ratio[:count]
+        self.cumulative_explained_variance_ratio_ = cumulative
+        self.all_explained_variance_ratio_ = ratio
+        self.n_components_ = count
+        self.n_features_in_ = features
+        return self
+
+    def transform(self, X):
+        self._check_fitted("components_")
+        points = check_features(self, X, self.n_features_in_)
+        return ((points.numpy() - self.mean_) @ self.components_.T).astype(self.mean_.dtype)
+
+    def fit_transform(self, X, y=None):
+        return self.fit(X).transform(X)
+
+    def inverse_transform(self, scores):
+        self._check_fitted("components_")
+        scores = np.asarray(scores)
+        if scores.ndim != 2 or scores.shape[1] != self.n_components_:
+            raise ValueError(f"Scores must have shape (n, {self.n_components_}), got {scores.shape}.")
+        return scores @ self.components_ + self.mean_
+
+    def reconstruction_error(self, X):
+        """Mean squared error of X against its reconstruction from the kept components."""
+        points = check_features(self, X, self.n_features_in_).numpy()
+        return float(np.mean((points - self.inverse_transform(self.transform(points))) ** 2))
+
+    def score(self, X, y=None):
+        """Negative reconstruction error (higher is better)."""
+        return -self.reconstruction_error(X)
+
+    def scree_plot(self, path, threshold=0.7):
+        """Eigenvalue ratios (bars) and their cumulative sum (line) with the threshold."""
+        import matplotlib.pyplot as plt
+
+        from mlkit.training.plots import save_figure
+
+        self._check_fitted("components_")
+        ratio = self.all_explained_variance_ratio_
+        shown = np.arange(1, min(len(ratio), 40) + 1)
+        figure, axis = plt.subplots(figsize=(6, 3.5))
+        axis.bar(shown, ratio[: len(shown)], label="explained variance ratio")
+        axis.plot(shown, self.cumulative_explained_variance_ratio_[: len(shown)], marker=".", color="C1",
+                  label="cumulative")
+        axis.axhline(threshold, color="gray", linestyle="--", label=f"{threshold:.0%}")
+        axis.set_xlabel("component")
+        axis.set_ylabel("ratio")
+        axis.set_title("Scree plot")
+        axis.legend()
+        axis.grid(alpha=0.3)
+        save_figure(figure, path)
+        return path
