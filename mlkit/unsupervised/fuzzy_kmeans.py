@@ -6,7 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 from mlkit.unsupervised.base import Estimator, as_matrix, check_features, squared_distances
-from mlkit.unsupervised.kmeans import INITS, kmeans_plus_plus
+from mlkit.unsupervised.kmeans import check_positive_integers, initial_centroids
 
 
 @tf.function(jit_compile=True, reduce_retracing=True)
@@ -38,26 +38,12 @@ class FuzzyKMeans(Estimator):
         self.seed = seed
 
     def fit(self, X, y=None):
-        for name in ("n_clusters", "max_iter"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
+        check_positive_integers(self, ("n_clusters", "max_iter"))
         if not isinstance(self.beta, numbers.Real) or self.beta <= 0:
             raise ValueError(f"`beta` must be a positive number, got {self.beta!r}.")
         points = as_matrix(X, min_rows=self.n_clusters)
         numpy_points = points.numpy()
-        if isinstance(self.init, str):
-            if self.init not in INITS:
-                raise ValueError(f"`init` must be one of {INITS} or an array of centroids, got {self.init!r}.")
-            rng = np.random.default_rng(self.seed)
-            if self.init == "random":
-                centroids = numpy_points[rng.choice(len(numpy_points), self.n_clusters, replace=False)]
-            else:
-                centroids = kmeans_plus_plus(numpy_points, self.n_clusters, rng)
-        else:
-            centroids = np.asarray(self.init, dtype=numpy_points.dtype)
-            if centroids.shape != (self.n_clusters, numpy_points.shape[1]):
-                raise ValueError(f"`init` centroids must have shape {(self.n_clusters, numpy_points.shape[1])}.")
+        centroids = initial_centroids(numpy_points, self.n_clusters, self.init, np.random.default_rng(self.seed))
         centroids = tf.constant(centroids, dtype=points.dtype)
         beta = tf.constant(self.beta, dtype=points.dtype)
         tolerance = self.tol * float(np.mean(np.var(numpy_points, axis=0)))

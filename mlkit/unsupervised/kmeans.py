@@ -49,6 +49,27 @@ def kmeans_plus_plus(points, n_clusters, rng):
     return np.stack(centroids)
 
 
+def check_positive_integers(estimator, names):
+    for name in names:
+        value = getattr(estimator, name)
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
+
+
+def initial_centroids(points, n_clusters, init, rng):
+    """K starting centroids: "k-means++", "random" (K distinct data points) or given."""
+    if isinstance(init, str):
+        if init not in INITS:
+            raise ValueError(f"`init` must be one of {INITS} or an array of centroids, got {init!r}.")
+        if init == "random":
+            return points[rng.choice(len(points), n_clusters, replace=False)]
+        return kmeans_plus_plus(points, n_clusters, rng)
+    centroids = np.asarray(init, dtype=points.dtype)
+    if centroids.shape != (n_clusters, points.shape[1]):
+        raise ValueError(f"`init` centroids must have shape {(n_clusters, points.shape[1])}, got {centroids.shape}.")
+    return centroids
+
+
 class KMeans(Estimator):
     """Lloyd's k-means: assign `c(i) = argmin_j ||x(i) − μ_j||²`, move `μ_j` to the mean.
 
@@ -83,28 +104,14 @@ class KMeans(Estimator):
         self.seed = seed
 
     def _validate(self):
-        for name in ("n_clusters", "n_init", "max_iter"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
-        if isinstance(self.init, str) and self.init not in INITS:
-            raise ValueError(f"`init` must be one of {INITS} or an array of centroids, got {self.init!r}.")
+        check_positive_integers(self, ("n_clusters", "n_init", "max_iter"))
         if not isinstance(self.tol, numbers.Real) or self.tol < 0:
             raise ValueError(f"`tol` must be a non-negative number, got {self.tol!r}.")
         if self.empty not in EMPTY_POLICIES:
             raise ValueError(f"`empty` must be one of {EMPTY_POLICIES}, got {self.empty!r}.")
 
     def _initial_centroids(self, points, rng):
-        if not isinstance(self.init, str):
-            centroids = np.asarray(self.init, dtype=points.dtype)
-            if centroids.shape != (self.n_clusters, points.shape[1]):
-                raise ValueError(
-                    f"`init` centroids must have shape {(self.n_clusters, points.shape[1])}, got {centroids.shape}."
-                )
-            return centroids
-        if self.init == "random":
-            return points[rng.choice(len(points), self.n_clusters, replace=False)]
-        return kmeans_plus_plus(points, self.n_clusters, rng)
+        return initial_centroids(points, self.n_clusters, self.init, rng)
 
     def fit(self, X, y=None):
         self._validate()
