@@ -168,7 +168,7 @@ class KMeans(Estimator):
         for _ in range(self.max_iter):
             total, count = 0.0, 0
             for batch in dataset:
-                batch = as_matrix(batch[0] if isinstance(batch, (tuple, list)) else batch)
+                batch = _batch_features(batch)
                 if centroids is None:
                     if batch.shape[0] < self.n_clusters:
                         raise ValueError("The first batch must hold at least `n_clusters` rows.")
@@ -189,8 +189,7 @@ class KMeans(Estimator):
             if centroids is None:
                 raise ValueError("The dataset yielded no data.")
             history.append(total / count)
-        inertia = sum(float(tf.reduce_sum(_assign(as_matrix(b[0] if isinstance(b, (tuple, list)) else b),
-                                                    tf.constant(centroids))[1])) for b in dataset)
+        inertia = sum(float(tf.reduce_sum(_assign(_batch_features(b), tf.constant(centroids))[1])) for b in dataset)
         self.cluster_centers_ = centroids
         self.inertia_ = inertia
         self.distortion_ = inertia / count
@@ -200,25 +199,29 @@ class KMeans(Estimator):
         self.n_features_in_ = centroids.shape[1]
         return self
 
-    def predict(self, X):
+    def _points_and_centroids(self, X):
         self._check_fitted("cluster_centers_")
         points = check_features(self, X, self.n_features_in_)
-        return _assign(points, tf.constant(self.cluster_centers_, dtype=points.dtype))[0].numpy()
+        return points, tf.constant(self.cluster_centers_, dtype=points.dtype)
+
+    def predict(self, X):
+        return _assign(*self._points_and_centroids(X))[0].numpy()
 
     def fit_predict(self, X, y=None):
         return self.fit(X).labels_
 
     def transform(self, X):
         """Euclidean distance to every centroid."""
-        self._check_fitted("cluster_centers_")
-        points = check_features(self, X, self.n_features_in_)
-        return np.sqrt(squared_distances(points, tf.constant(self.cluster_centers_, dtype=points.dtype)).numpy())
+        return np.sqrt(squared_distances(*self._points_and_centroids(X)).numpy())
 
     def score(self, X, y=None):
         """Negative inertia on X (higher is better), as in scikit-learn."""
-        self._check_fitted("cluster_centers_")
-        points = check_features(self, X, self.n_features_in_)
-        return -float(tf.reduce_sum(_assign(points, tf.constant(self.cluster_centers_, dtype=points.dtype))[1]))
+        return -float(tf.reduce_sum(_assign(*self._points_and_centroids(X))[1]))
+
+
+def _batch_features(batch):
+    """Feature rows of a `tf.data` element: the batch itself or the first of (features, label)."""
+    return as_matrix(batch[0] if isinstance(batch, (tuple, list)) else batch)
 
 
 @dataclasses.dataclass
