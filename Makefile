@@ -5,10 +5,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SEED ?= 0
 
-.PHONY: run test test-fast install clean benchmark cars xor mnist-dnn coffee-roasting kmeans-segmentation pca-faces lda-vs-pca
+.PHONY: run test test-fast install clean benchmark xps xps-full xps-simulate cars xor mnist-dnn coffee-roasting kmeans-segmentation pca-faces lda-vs-pca
 
+# The main job: XPS quantification on simulated spectra, CNN vs NNLS (about 10 min on 2 CPU cores).
 run: $(STAMP)
-	$(BIN)/mlkit run mnist_dnn --seed $(SEED)
+	$(BIN)/mlkit run xps --seed $(SEED)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -26,6 +27,17 @@ $(STAMP): setup.cfg pyproject.toml
 	touch $(STAMP)
 
 # One target per recipe.
+xps: $(STAMP)
+	$(BIN)/mlkit run xps --seed $(SEED)
+
+# Paper scale: 100k training spectra.
+xps-full: $(STAMP)
+	$(BIN)/mlkit run xps --full --seed $(SEED)
+
+# 100k spectra as shards in data/xps-100k (train on them with --set data_dir=data/xps-100k).
+xps-simulate: $(STAMP)
+	$(BIN)/mlkit xps simulate --n 100000 --out data/xps-100k --seed $(SEED)
+
 cars: $(STAMP)
 	$(BIN)/mlkit run cars --seed $(SEED)
 
@@ -50,6 +62,7 @@ lda-vs-pca: $(STAMP)
 # Speed comparisons (not tests): prints side-by-side times and ratios.
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/unsupervised.py
+	$(BIN)/python benchmarks/xps_simulator.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -44,6 +44,7 @@ def build_parser():
     run.add_argument("--strategy", choices=["auto", "default", "mirrored", "tpu"])
     run.add_argument("--out", help="run directory (an interrupted one resumes); default runs/RECIPE/TIMESTAMP")
     run.add_argument("--seed", type=int)
+    run.add_argument("--full", action="store_true", help="paper-scale settings (recipes that have them, e.g. xps)")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="any other recipe setting; VALUE is JSON or a string (repeatable)")
 
@@ -55,13 +56,32 @@ def build_parser():
     predict.add_argument("model_dir", help="a SavedModel directory, or a run directory with export/")
     predict.add_argument("input", help=".npy or .csv file of examples")
     predict.add_argument("--output", help="write predictions to this .csv or .npy instead of stdout")
+
+    xps = commands.add_parser("xps", help="XPS survey spectra: simulate datasets, quantify measured spectra")
+    xps_commands = xps.add_subparsers(dest="xps_command", required=True, parser_class=_Parser)
+    simulate = xps_commands.add_parser("simulate", help="write simulated spectra as .npz shards + manifest.json")
+    simulate.add_argument("--n", type=int, required=True, help="number of spectra")
+    simulate.add_argument("--out", required=True, help="new directory for the shards")
+    simulate.add_argument("--seed", type=int, default=0)
+    simulate.add_argument("--shard-size", type=int, default=10_000)
+    simulate.add_argument("--dtype", choices=["float32", "float16"], default="float32")
+    simulate.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                          help="an XPSSimulator setting, e.g. source=Mg or points=1000 (repeatable)")
+    quantify = xps_commands.add_parser("predict", help="elements (at.%%) and overlayer thickness of spectra")
+    quantify.add_argument("model", help="exported XPS model (run directory or its export/)")
+    quantify.add_argument("spectra", nargs="+", help="two-column text/CSV (energy, counts) or VAMAS .vms files")
+    quantify.add_argument("--energy-scale", choices=["binding", "kinetic"], default="binding",
+                          help="abscissa of text files (VAMAS files say it themselves)")
+    quantify.add_argument("--threshold", type=float, default=1.0, help="list elements at or above this at.%%")
+    quantify.add_argument("--plot", metavar="DIR", help="save one PNG per spectrum into DIR")
     return parser
 
 
 def main(argv=None):
     try:
         args = build_parser().parse_args(argv)
-        return {"recipes": _recipes, "run": _run, "export": _export, "predict": _predict}[args.command](args)
+        commands = {"recipes": _recipes, "run": _run, "export": _export, "predict": _predict, "xps": _xps}
+        return commands[args.command](args)
     except (CommandError, ValueError, FileNotFoundError) as error:
         print(f"mlkit: error: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -86,6 +106,8 @@ def _run(args):
     for key in ("epochs", "batch_size", "strategy", "out", "seed"):
         if getattr(args, key) is not None:
             overrides[key] = getattr(args, key)
+    if args.full:
+        overrides["full"] = True
     metrics = recipe.run(overrides)
     print(json.dumps(metrics, indent=2, default=str))
     return 0
@@ -118,7 +140,7 @@ def _predict(args):
         model_dir = model_dir / "export"
     served = load_saved_model(model_dir)
     examples = read_examples(args.input, served.input_shape)
-    predictions = served.predict(examples)
+    predictions = served.predict_array(examples)
     if args.output:
         from mlkit.serving import write_predictions
 
@@ -126,6 +148,63 @@ def _predict(args):
     else:
         np.savetxt(sys.stdout, predictions.reshape(len(predictions), -1), delimiter=",", fmt="%.6g")
     return 0
+
+
+def _xps(args):
+    return {"simulate": _xps_simulate, "predict": _xps_predict}[args.xps_command](args)
+
+
+def _xps_simulate(args):
+    from mlkit.xps import XPSSimulator, write_shards
+
+    settings = dict(_parse_assignment(item) for item in args.set)
+    try:
+        simulator = XPSSimulator(**settings)
+    except TypeError as error:  # an unknown setting name
+        raise CommandError(str(error).replace("__init__()", "XPSSimulator")) from None
+    manifest = write_shards(simulator, args.n, args.out, seed=args.seed, shard_size=args.shard_size, dtype=args.dtype)
+    rate = manifest["count"] / max(manifest["seconds"], 1e-9)
+    print(f"wrote {manifest['count']} spectra in {len(manifest['shards'])} shard(s) to {args.out} "
+          f"({manifest['seconds']:.1f} s, {rate:.0f} spectra/s)")
+    return 0
+
+
+def _xps_predict(args):
+    from mlkit.xps import load_xps_model
+
+    if not 0 <= args.threshold <= 100:
+        raise CommandError(f"--threshold is in at.%, between 0 and 100; got {args.threshold}")
+    model = load_xps_model(args.model)
+    spectra = [model.prepare(path, args.energy_scale) for path in args.spectra]  # all checked before any output
+    fractions, thickness = model.predict(spectra)
+    for index, path in enumerate(args.spectra):
+        print(f"{path}")
+        _print_quantification(fractions[index], None if thickness is None else thickness[index],
+                              model.elements, args.threshold)
+    if args.plot:
+        from mlkit.xps.report import plot_quantification
+
+        for index, path in enumerate(args.spectra):
+            target = Path(args.plot) / f"{Path(path).name}.png"
+            plot_quantification(model.binding_energy, spectra[index], fractions[index], model.elements,
+                                args.threshold, target, title=Path(path).name,
+                                thickness=None if thickness is None else thickness[index])
+            print(f"plot: {target}")
+    return 0
+
+
+def _print_quantification(fractions, thickness, elements, threshold):
+    import numpy as np
+
+    order = np.argsort(-fractions)
+    shown = [index for index in order if 100 * fractions[index] >= threshold]
+    print("  element   at.%")
+    for index in shown:
+        print(f"  {elements[index]:<7s} {100 * fractions[index]:6.1f}")
+    if not shown:
+        print(f"  (no element at or above {threshold:g} at.%)")
+    if thickness is not None:
+        print(f"  carbon overlayer thickness: {thickness:.1f} Å")
 
 
 if __name__ == "__main__":

@@ -15,9 +15,18 @@ class ServedModel:
     dtype: str
 
     def predict(self, examples):
+        """An array, or a dict of arrays for a model with named outputs."""
         import tensorflow as tf
 
-        return np.asarray(self.saved_model.serve(tf.constant(examples, dtype=self.dtype)))
+        outputs = self.saved_model.serve(tf.constant(examples, dtype=self.dtype))
+        return tf.nest.map_structure(np.asarray, outputs)
+
+    def predict_array(self, examples):
+        """Predictions as one (n, values) array; named outputs side by side in key order."""
+        outputs = self.predict(examples)
+        if isinstance(outputs, dict):
+            return np.concatenate([outputs[key].reshape(len(examples), -1) for key in sorted(outputs)], axis=1)
+        return outputs
 
 
 def load_saved_model(path):

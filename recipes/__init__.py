@@ -6,7 +6,16 @@ the metrics it also writes to the run directory's metrics.json.
 
 import importlib
 
-RECIPES = ("cars", "xor", "coffee_roasting", "mnist_dnn", "kmeans_segmentation", "pca_faces", "lda_vs_pca")
+RECIPES = (
+    "xps",
+    "cars",
+    "xor",
+    "coffee_roasting",
+    "mnist_dnn",
+    "kmeans_segmentation",
+    "pca_faces",
+    "lda_vs_pca",
+)
 
 
 def get_recipe(name):

@@ -6,14 +6,30 @@ import numpy as np
 from mlkit.models import build
 
 
+def flat_outputs(outputs):
+    """One array from a model's outputs: named outputs side by side in key order."""
+    if isinstance(outputs, dict):
+        return np.concatenate([np.asarray(outputs[key]).reshape(len(outputs[key]), -1) for key in sorted(outputs)], 1)
+    return np.asarray(outputs)
+
+
+def output_shapes(outputs):
+    if isinstance(outputs, dict):
+        return {key: tuple(value.shape) for key, value in outputs.items()}
+    return tuple(outputs.shape)
+
+
 def assert_outputs_equal(actual, expected, atol=1e-6):
-    np.testing.assert_allclose(np.asarray(actual), np.asarray(expected), rtol=1e-6, atol=atol)
+    np.testing.assert_allclose(flat_outputs(actual), flat_outputs(expected), rtol=1e-6, atol=atol)
 
 
 def run_model_test(model, inputs, targets, loss, expected_output_shape, expected_parameters=None):
     """Shape, parameter count, config round trips and one training step."""
     outputs = model(inputs, training=False)
-    assert tuple(outputs.shape) == tuple(expected_output_shape)
+    if isinstance(expected_output_shape, dict):
+        assert output_shapes(outputs) == {key: tuple(shape) for key, shape in expected_output_shape.items()}
+    else:
+        assert output_shapes(outputs) == tuple(expected_output_shape)
     if expected_parameters is not None:
         trainable = sum(int(np.prod(weight.shape)) for weight in model.trainable_weights)
         assert trainable == expected_parameters
@@ -31,10 +47,14 @@ def run_model_test(model, inputs, targets, loss, expected_output_shape, expected
 
     # One optimisation step lowers the loss on the batch it was taken on.
     model.compile(optimizer=keras.optimizers.SGD(0.05), loss=loss)
-    before = model.evaluate(inputs, targets, verbose=0)
+    before = _total_loss(model.evaluate(inputs, targets, verbose=0))
     model.train_on_batch(inputs, targets)
-    after = model.evaluate(inputs, targets, verbose=0)
+    after = _total_loss(model.evaluate(inputs, targets, verbose=0))
     assert np.isfinite(after) and after < before, (before, after)
+
+
+def _total_loss(result):
+    return result[0] if isinstance(result, list) else result
 
 
 def run_layer_test(layer, inputs, expected_output_shape):

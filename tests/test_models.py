@@ -7,7 +7,8 @@ import tensorflow as tf
 
 from mlkit import models
 from mlkit.training import export_model
-from model_testing import assert_outputs_equal, run_model_test
+from mlkit.losses import TargetWeightedSquaredError
+from model_testing import assert_outputs_equal, flat_outputs, run_model_test
 
 rng = np.random.default_rng(0)
 
@@ -18,6 +19,12 @@ def _regression(shape):
 
 def _classes(shape, num_classes):
     return rng.random(shape).astype("float32"), rng.integers(0, num_classes, shape[0])
+
+
+def _spectra(batch, points):
+    fractions = rng.dirichlet(np.ones(80), batch).astype("float32")
+    return rng.random((batch, points)).astype("float32"), {
+        "composition": fractions, "thickness": rng.uniform(0, 1, (batch, 1)).astype("float32")}
 
 
 def _binary(shape):
@@ -66,6 +73,22 @@ CASES = {
     ),
     "mnist_dnn": (models.mnist_dnn, {}, _classes((8, 28, 28, 1), 10), "sparse_categorical_crossentropy",
                   (8, 10), 784 * 512 + 512 + 512 * 256 + 256 + 256 * 10 + 10),
+    # The notes' layout: Conv1D(1, 41) → AvgPool 4 → Dropout → Dense → 80.
+    "xps_cnn_seeded": (
+        models.xps_cnn, {"points": 64, "variant": "seeded", "hidden_units": (16,), "predict_thickness": False},
+        (_spectra(8, 64)[0], {"composition": _spectra(8, 64)[1]["composition"]}),
+        {"composition": "categorical_crossentropy"}, {"composition": (8, 80)},
+        41 + 1 + 16 * 16 + 16 + 16 * 80 + 80,
+    ),
+    "xps_cnn_multi_kernel": (
+        models.xps_cnn,
+        {"points": 64, "filters": 2, "kernel_sizes": (3, 5), "denoising_units": 32, "hidden_units": (8,),
+         "thickness_units": 4, "composition_activation": "normalized_sigmoid", "thickness_max": 1.0},
+        _spectra(8, 64), {"composition": TargetWeightedSquaredError(), "thickness": "mse"},
+        {"composition": (8, 80), "thickness": (8, 1)},
+        (64 * 32 + 32) + (3 * 2 + 2) + (5 * 2 + 2) + (5 * 4 * 4 + 4) + (32 * 8 + 8) + (8 * 80 + 80)
+        + (32 * 4 + 4) + (4 + 1),
+    ),
 }
 
 
@@ -101,6 +124,11 @@ def test_every_registered_builder_is_covered():
         (models.xor_net, {"hidden_units": 0}),
         (models.coffee_roasting_net, {"feature_mean": [1.0, 2.0, 3.0], "feature_variance": [1.0, 1.0, 1.0]}),
         (models.mnist_dnn, {"num_classes": 0}),
+        (models.xps_cnn, {"variant": "lstm"}),
+        (models.xps_cnn, {"kernel_sizes": ()}),
+        (models.xps_cnn, {"points": 2, "pool_size": 4}),
+        (models.xps_cnn, {"thickness_max": 0}),
+        (models.xps_cnn, {"composition_activation": "relu"}),
     ],
 )
 def test_builders_reject_bad_arguments(builder, kwargs):
@@ -125,7 +153,7 @@ def test_keras_files_load_in_a_fresh_process_with_safe_mode(tmp_path, fresh_pyth
         model = builder(**kwargs)
         model.save(tmp_path / f"{name}.keras")
         np.save(tmp_path / f"{name}.inputs.npy", inputs)
-        np.save(tmp_path / f"{name}.expected.npy", np.asarray(model(inputs, training=False)))
+        np.save(tmp_path / f"{name}.expected.npy", flat_outputs(model(inputs, training=False)))
     result = fresh_python(
         """
         import sys, pathlib
@@ -134,7 +162,10 @@ def test_keras_files_load_in_a_fresh_process_with_safe_mode(tmp_path, fresh_pyth
         for path in sorted(pathlib.Path(sys.argv[1]).glob("*.keras")):
             stem = str(path)[: -len(".keras")]
             model = keras.saving.load_model(path, safe_mode=True)
-            outputs = np.asarray(model(np.load(stem + ".inputs.npy"), training=False))
+            outputs = model(np.load(stem + ".inputs.npy"), training=False)
+            if isinstance(outputs, dict):  # named outputs side by side, as flat_outputs does
+                outputs = np.concatenate([np.asarray(outputs[k]).reshape(len(outputs[k]), -1) for k in sorted(outputs)], 1)
+            outputs = np.asarray(outputs)
             np.testing.assert_array_equal(outputs, np.load(stem + ".expected.npy"), err_msg=path.name)
             print("loaded", path.name)
         """,

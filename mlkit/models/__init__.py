@@ -2,6 +2,7 @@
 
 from mlkit.models.mlp import ACTIVATIONS, coffee_roasting_net, mlp, mnist_dnn, xor_net
 from mlkit.models.registry import build, get_builder, list_builders, register_builder
+from mlkit.models.xps import xps_cnn
 from mlkit.models.regression import (
     elastic_net,
     linear_regression,
@@ -27,4 +28,5 @@ __all__ = [
     "register_builder",
     "softmax_regression",
     "xor_net",
+    "xps_cnn",
 ]

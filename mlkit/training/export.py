@@ -24,12 +24,17 @@ def export_model(model, path, sample=None, rtol=1e-5, atol=1e-6):
     `path` and a RuntimeError says by how much they differ. Returns the path.
     """
     sample = sample_inputs(model) if sample is None else np.asarray(sample)
-    expected = np.asarray(model(sample, training=False))
+    expected = tf.nest.map_structure(np.asarray, model(sample, training=False))
     with atomic_path(path, suffix=".tmp") as temporary:
         model.export(str(temporary), format="tf_saved_model", verbose=False)
         reloaded = tf.saved_model.load(str(temporary))
-        served = np.asarray(reloaded.serve(tf.constant(sample)))
-        if served.shape != expected.shape or not np.allclose(served, expected, rtol=rtol, atol=atol):
-            difference = np.max(np.abs(served - expected)) if served.shape == expected.shape else "shape"
-            raise RuntimeError(f"Exported SavedModel disagrees with the Keras model (max difference {difference}).")
+        served = tf.nest.map_structure(np.asarray, reloaded.serve(tf.constant(sample)))
+        try:
+            tf.nest.assert_same_structure(served, expected)
+        except (ValueError, TypeError):
+            raise RuntimeError("Exported SavedModel returns a different output structure than the Keras model.") from None
+        for got, want in zip(tf.nest.flatten(served), tf.nest.flatten(expected)):
+            if got.shape != want.shape or not np.allclose(got, want, rtol=rtol, atol=atol):
+                difference = np.max(np.abs(got - want)) if got.shape == want.shape else "shape"
+                raise RuntimeError(f"Exported SavedModel disagrees with the Keras model (max difference {difference}).")
     return path

@@ -1,0 +1,113 @@
+"""1-D CNNs for XPS survey-spectrum quantification (SPEC §4, Drera et al. 2020).
+
+Both variants take a (points,) spectrum and return a dict of two outputs:
+"composition" — 80 atomic fractions summing to 1 — and, unless `predict_thickness`
+is False, "thickness" — the carbon overlayer thickness in Å (sigmoid × thickness_max).
+"""
+
+import keras
+
+from mlkit.layers import SumNormalization
+from mlkit.models.registry import register_builder
+from mlkit.models.validation import check_choice, check_positive_int, check_rate, check_units
+
+VARIANTS = ("seeded", "multi_kernel")
+COMPOSITION_ACTIVATIONS = ("softmax", "normalized_sigmoid")
+SEEDED_KERNEL_SIZES = (41,)
+MULTI_KERNEL_SIZES = (7, 11, 21, 41, 81)
+
+
+@register_builder
+def xps_cnn(
+    points=2000,
+    classes=80,
+    variant="multi_kernel",
+    filters=1,
+    kernel_sizes=None,
+    merge_filters=4,
+    merge_kernel_size=5,
+    pool_size=4,
+    denoising_units=0,
+    hidden_units=(256,),
+    thickness_units=100,
+    dropout=0.2,
+    head_dropout=0.5,
+    composition_activation="softmax",
+    predict_thickness=True,
+    thickness_max=40.0,
+    name="xps_cnn",
+):
+    """XPS quantification network.
+
+    "seeded" is the layout of the notes: Conv1D(filters=1, kernel 41, same, ReLU) →
+    AveragePooling1D(4) → Dropout(0.2) → Dense `hidden_units` → 80 (the kernel is
+    kernel_sizes[0]; `kernel_sizes` defaults to (41,) for this variant).
+
+    "multi_kernel" is the lab's later variant: optional Dense(`denoising_units`)
+    denoising layer → parallel Conv1D with `kernel_sizes` (default 7, 11, 21, 41, 81; same, ReLU, `filters` each)
+    → concatenate → Conv1D(`merge_filters`, `merge_kernel_size`) → AveragePooling1D →
+    heads: thickness (Dense `thickness_units` → Dropout(head_dropout) → Dense 1
+    sigmoid × thickness_max) and composition (Dense `hidden_units` → Dropout(head_dropout)
+    → Dense 80 → softmax, or sigmoid renormalised to sum 1).
+    """
+    points = check_positive_int("points", points)
+    classes = check_positive_int("classes", classes)
+    variant = check_choice("variant", variant, VARIANTS)
+    filters = check_positive_int("filters", filters)
+    if kernel_sizes is None:
+        kernel_sizes = SEEDED_KERNEL_SIZES if variant == "seeded" else MULTI_KERNEL_SIZES
+    kernel_sizes = check_units("kernel_sizes", kernel_sizes)
+    if not kernel_sizes:
+        raise ValueError("`kernel_sizes` must name at least one kernel size.")
+    merge_filters = check_positive_int("merge_filters", merge_filters)
+    merge_kernel_size = check_positive_int("merge_kernel_size", merge_kernel_size)
+    pool_size = check_positive_int("pool_size", pool_size)
+    if denoising_units != 0:
+        denoising_units = check_positive_int("denoising_units", denoising_units)
+    hidden_units = check_units("hidden_units", hidden_units)
+    thickness_units = check_positive_int("thickness_units", thickness_units)
+    dropout = check_rate("dropout", dropout)
+    head_dropout = check_rate("head_dropout", head_dropout)
+    composition_activation = check_choice("composition_activation", composition_activation, COMPOSITION_ACTIVATIONS)
+    if not (isinstance(thickness_max, (int, float)) and thickness_max > 0):
+        raise ValueError(f"`thickness_max` must be a positive number, got {thickness_max!r}.")
+    if pool_size > points:
+        raise ValueError(f"`pool_size` ({pool_size}) cannot exceed `points` ({points}).")
+
+    spectrum = keras.Input(shape=(points,), name="spectrum")
+    x = spectrum
+    if variant == "multi_kernel" and denoising_units:
+        x = keras.layers.Dense(denoising_units, activation="relu", name="denoising")(x)
+    length = denoising_units if (variant == "multi_kernel" and denoising_units) else points
+    x = keras.layers.Reshape((length, 1), name="channels")(x)
+    if variant == "seeded":
+        x = keras.layers.Conv1D(filters, kernel_sizes[0], padding="same", activation="relu", name="conv")(x)
+    else:
+        branches = [
+            keras.layers.Conv1D(filters, size, padding="same", activation="relu", name=f"conv_k{size}")(x)
+            for size in kernel_sizes
+        ]
+        x = keras.layers.Concatenate(name="concatenate")(branches) if len(branches) > 1 else branches[0]
+        x = keras.layers.Conv1D(merge_filters, merge_kernel_size, padding="same", activation="relu",
+                                name="merge_conv")(x)
+    x = keras.layers.AveragePooling1D(pool_size, strides=pool_size, name="pool")(x)
+    x = keras.layers.Dropout(dropout, name="dropout")(x)
+    features = keras.layers.Flatten(name="flatten")(x)
+
+    composition = features
+    for index, units in enumerate(hidden_units):
+        composition = keras.layers.Dense(units, activation="relu", name=f"composition_dense{index + 1}")(composition)
+        if variant == "multi_kernel":
+            composition = keras.layers.Dropout(head_dropout, name=f"composition_dropout{index + 1}")(composition)
+    if composition_activation == "softmax":
+        composition = keras.layers.Dense(classes, activation="softmax", name="composition")(composition)
+    else:
+        composition = keras.layers.Dense(classes, activation="sigmoid", name="composition_scores")(composition)
+        composition = SumNormalization(name="composition")(composition)
+    outputs = {"composition": composition}
+    if predict_thickness:
+        thickness = keras.layers.Dense(thickness_units, activation="relu", name="thickness_dense")(features)
+        thickness = keras.layers.Dropout(head_dropout, name="thickness_dropout")(thickness)
+        thickness = keras.layers.Dense(1, activation="sigmoid", name="thickness_fraction")(thickness)
+        outputs["thickness"] = keras.layers.Rescaling(float(thickness_max), name="thickness")(thickness)
+    return keras.Model(spectrum, outputs, name=name)

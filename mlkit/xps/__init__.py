@@ -1,0 +1,41 @@
+"""XPS survey-spectrum quantification (SPEC §4): simulator, datasets, baseline, metrics, serving.
+
+The network builder is `mlkit.models.xps_cnn`; the end-to-end study is `recipes/xps.py`.
+"""
+
+from mlkit.xps import physics, report
+from mlkit.xps.baseline import LinearCombinationFit
+from mlkit.xps.datasets import (
+    array_targets_dataset,
+    load_shards,
+    read_manifest,
+    shard_dataset,
+    simulated_dataset,
+    write_shards,
+)
+from mlkit.xps.metrics import per_element_error, quantification_metrics
+from mlkit.xps.serving import XPSModel, load_xps_model, write_model_metadata
+from mlkit.xps.simulator import SpectrumParameters, XPSSimulator
+from mlkit.xps.spectrum_files import read_spectrum, resample, write_vamas
+
+__all__ = [
+    "LinearCombinationFit",
+    "SpectrumParameters",
+    "XPSModel",
+    "XPSSimulator",
+    "array_targets_dataset",
+    "load_shards",
+    "load_xps_model",
+    "per_element_error",
+    "physics",
+    "quantification_metrics",
+    "read_manifest",
+    "read_spectrum",
+    "report",
+    "resample",
+    "shard_dataset",
+    "simulated_dataset",
+    "write_model_metadata",
+    "write_shards",
+    "write_vamas",
+]

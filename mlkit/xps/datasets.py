@@ -1,0 +1,144 @@
+"""Simulated spectra on disk (.npz shards + manifest.json) and as `tf.data` pipelines.
+
+Targets are a dict {"composition": (80,) atomic fractions, "thickness": (1,) Å},
+matching the output names of `mlkit.models.xps_cnn`.
+"""
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from mlkit.io import atomic_path, read_json, write_json
+from mlkit.xps.simulator import XPSSimulator
+
+MANIFEST = "manifest.json"
+
+
+def write_shards(simulator, n, directory, seed=0, shard_size=10_000, dtype="float32"):
+    """Simulate n spectra into `directory` as shard-NNNNN.npz files plus a manifest.
+
+    Shard i is drawn from seed (seed, i), so any shard can be regenerated alone. The
+    directory appears complete or not at all (written beside it, then renamed).
+    """
+    if int(n) != n or n < 1:
+        raise ValueError(f"`n` must be a positive integer, got {n!r}.")
+    if int(shard_size) != shard_size or shard_size < 1:
+        raise ValueError(f"`shard_size` must be a positive integer, got {shard_size!r}.")
+    if dtype not in ("float32", "float16"):
+        raise ValueError(f"`dtype` must be 'float32' or 'float16', got {dtype!r}.")
+    directory = Path(directory)
+    if directory.exists() and any(directory.iterdir()):
+        raise ValueError(f"{directory} exists and is not empty; choose a new --out.")
+    started = time.perf_counter()
+    shards = []
+    with atomic_path(directory) as temporary:
+        temporary.mkdir(parents=True)
+        for index, start in enumerate(range(0, int(n), int(shard_size))):
+            count = min(int(shard_size), int(n) - start)
+            spectra, fractions, thickness = simulator.sample(count, seed=(seed, index))
+            name = f"shard-{index:05d}.npz"
+            np.savez(temporary / name, spectra=spectra.astype(dtype), fractions=fractions, thickness=thickness)
+            shards.append({"file": name, "count": count, "seed": [seed, index]})
+        seconds = time.perf_counter() - started
+        write_json(temporary / MANIFEST, {
+            "simulator": simulator.get_config(),
+            "elements": list(simulator.element_symbols),
+            "binding_energy": [float(simulator.energy_range[0]), float(simulator.energy_range[1]), simulator.points],
+            "count": int(n),
+            "seed": seed,
+            "dtype": dtype,
+            "shards": shards,
+            "seconds": round(seconds, 3),
+        })
+    return read_manifest(directory)
+
+
+def read_manifest(directory):
+    path = Path(directory) / MANIFEST
+    if not path.is_file():
+        raise ValueError(f"{directory} has no {MANIFEST}; create it with `mlkit xps simulate`.")
+    manifest = read_json(path)
+    manifest["directory"] = str(directory)
+    return manifest
+
+
+def load_shards(directory):
+    """All shards of a directory in memory: (spectra, fractions, thickness)."""
+    manifest = read_manifest(directory)
+    parts = [np.load(Path(directory) / shard["file"]) for shard in manifest["shards"]]
+    return (np.concatenate([p["spectra"] for p in parts]).astype("float32"),
+            np.concatenate([p["fractions"] for p in parts]),
+            np.concatenate([p["thickness"] for p in parts]))
+
+
+def _targets(spectra, fractions, thickness):
+    return spectra, {"composition": fractions, "thickness": thickness[..., None]}
+
+
+def shard_dataset(directory, batch_size, shuffle=True, seed=0, repeat=False):
+    """A `tf.data` pipeline over the shards of `directory` (shards interleaved, then shuffled)."""
+    import tensorflow as tf
+
+    manifest = read_manifest(directory)
+    points = manifest["binding_energy"][2]
+    n_classes = len(manifest["elements"])
+    files = [str(Path(directory) / shard["file"]) for shard in manifest["shards"]]
+
+    def load(path):
+        with np.load(path.decode() if isinstance(path, bytes) else path) as shard:
+            return shard["spectra"].astype("float32"), shard["fractions"], shard["thickness"]
+
+    def shard(path):
+        spectra, fractions, thickness = tf.numpy_function(load, [path], [tf.float32, tf.float32, tf.float32])
+        spectra.set_shape([None, points])
+        fractions.set_shape([None, n_classes])
+        thickness.set_shape([None])
+        return tf.data.Dataset.from_tensor_slices((spectra, fractions, thickness))
+
+    dataset = tf.data.Dataset.from_tensor_slices(files)
+    if shuffle:
+        dataset = dataset.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.interleave(shard, cycle_length=min(2, len(files)), num_parallel_calls=tf.data.AUTOTUNE)
+    if shuffle:
+        dataset = dataset.shuffle(min(manifest["count"], 20_000), seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        dataset = dataset.repeat()
+    return dataset.batch(batch_size).map(_targets, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+def simulated_dataset(simulator, batch_size, seed=0, batches=None):
+    """Spectra generated on the fly: batch i is `simulator.sample(batch_size, seed=(seed, i))`.
+
+    Endless when `batches` is None; reproducible either way.
+    """
+    import tensorflow as tf
+
+    if not isinstance(simulator, XPSSimulator):
+        raise ValueError("`simulator` must be an XPSSimulator.")
+    simulator.templates  # noqa: B018  (build the bank once, not in every worker)
+
+    def generate(index):
+        spectra, fractions, thickness = simulator.sample(batch_size, seed=(seed, int(index)))
+        return spectra, fractions, thickness
+
+    def batch(index):
+        spectra, fractions, thickness = tf.numpy_function(generate, [index], [tf.float32, tf.float32, tf.float32])
+        spectra.set_shape([batch_size, simulator.points])
+        fractions.set_shape([batch_size, len(simulator.element_symbols)])
+        thickness.set_shape([batch_size])
+        return _targets(spectra, fractions, thickness)
+
+    indices = tf.data.Dataset.range(batches) if batches is not None else tf.data.Dataset.range(2**62)
+    return indices.map(batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(tf.data.AUTOTUNE)
+
+
+def array_targets_dataset(spectra, fractions, thickness, batch_size, shuffle=False, seed=0):
+    """In-memory arrays as the same (spectrum, {composition, thickness}) pipeline."""
+    import tensorflow as tf
+
+    dataset = tf.data.Dataset.from_tensor_slices((spectra.astype("float32"), fractions.astype("float32"),
+                                                  thickness.astype("float32")))
+    if shuffle:
+        dataset = dataset.shuffle(len(spectra), seed=seed, reshuffle_each_iteration=True)
+    return dataset.batch(batch_size).map(_targets, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,44 @@
+"""Quantification metrics: element detection, composition and thickness errors."""
+
+import numpy as np
+
+DETECTION_THRESHOLD = 0.01  # an element is "present" at ≥ 1 at.%
+
+
+def quantification_metrics(true_fractions, predicted_fractions, true_thickness=None, predicted_thickness=None,
+                           threshold=DETECTION_THRESHOLD):
+    """Detection precision/recall/F1 (micro over all spectra and elements), MAE in at.%
+    over the truly present elements, MAE in at.% over all 80 entries, thickness MAE in Å.
+    """
+    true_fractions = np.asarray(true_fractions, "float64")
+    predicted_fractions = np.asarray(predicted_fractions, "float64")
+    if true_fractions.shape != predicted_fractions.shape or true_fractions.ndim != 2:
+        raise ValueError(f"fraction arrays must share a (n, classes) shape, got {true_fractions.shape} "
+                         f"and {predicted_fractions.shape}.")
+    present = true_fractions >= threshold
+    detected = predicted_fractions >= threshold
+    true_positive = np.sum(present & detected)
+    precision = true_positive / max(detected.sum(), 1)
+    recall = true_positive / max(present.sum(), 1)
+    f1 = 2 * precision * recall / max(precision + recall, 1e-12)
+    error = np.abs(true_fractions - predicted_fractions) * 100.0
+    metrics = {
+        "detection_precision": float(precision),
+        "detection_recall": float(recall),
+        "detection_f1": float(f1),
+        "quantification_mae_at_percent": float(error[present].mean()),
+        "composition_mae_all_at_percent": float(error.mean()),
+        "spectra": int(len(true_fractions)),
+    }
+    if true_thickness is not None and predicted_thickness is not None:
+        metrics["thickness_mae_angstrom"] = float(np.mean(np.abs(np.ravel(true_thickness) - np.ravel(predicted_thickness))))
+    return metrics
+
+
+def per_element_error(true_fractions, predicted_fractions, threshold=DETECTION_THRESHOLD):
+    """Mean absolute error in at.% per element over the spectra where it is present (NaN if never)."""
+    true_fractions = np.asarray(true_fractions, "float64")
+    error = np.abs(true_fractions - np.asarray(predicted_fractions, "float64")) * 100.0
+    present = true_fractions >= threshold
+    with np.errstate(invalid="ignore"):
+        return np.where(present.any(axis=0), (error * present).sum(axis=0) / present.sum(axis=0), np.nan)

@@ -1,0 +1,424 @@
+"""A vectorised XPS survey-spectrum simulator (SPEC §4), open replacement for NIST SESSA.
+
+Forward model of one spectrum on a binding-energy grid E (kinetic energy KE = hν − E):
+
+1. No-loss substrate signal: for each element e with atomic fraction x_e, every line
+   l of e (photolines and main Auger lines, `physics.element_lines`) as a bin-integrated
+   pseudo-Voigt (Lorentzian core-hole width ⊗ Gaussian resolution), area
+   x_e · σ_l · λ_sub(KE_l) — homogeneous semi-infinite sample, intensity ∝ fraction ×
+   cross-section × IMFP.
+2. Adventitious-carbon overlayer of thickness d: substrate × exp(−d / (λ_C(KE) cos θ)),
+   plus the overlayer's own carbon lines with area ∝ σ · λ_C(KE) · (1 − exp(−d / (λ_C cos θ))),
+   its C 1s at 284.8 eV (adventitious carbon, the usual charge reference).
+   IMFPs from TPP-2M (`physics.tpp2m_imfp`): λ_C for carbon (ρ = 1.8 g/cm³), λ_sub for a
+   generic SiO₂-like matrix; only its KE dependence matters for relative intensities.
+3. Inelastic background: Tougaard's universal cross-section λK(T) = B·T/(C+T²)² with
+   multiple scattering, J = F + λK ⊛ J, solved exactly in Fourier space (J = F / (1 − λK̂)).
+   Chosen over a Shirley step because it is a physical forward model (Shirley is a fit recipe).
+   B is scaled per spectrum (`background_scale_range`) as augmentation.
+4. Global charging shift, analyser transmission T(KE) = KE^(−transmission_exponent)
+   (fixed analyser transmission mode), Poisson counting noise at a random total count,
+   normalisation.
+
+Speed: the line shapes of step 1 depend only on (element, resolution, chemical shift), so
+they are precomputed once as a template bank on a few quantised resolutions and shifts;
+a spectrum is then a gather-and-sum of ≤ 5 templates, one `exp` for the overlayer and one
+FFT pair for the background. Drawn resolutions and shifts are rounded to the bank's levels.
+"""
+
+import dataclasses
+import functools
+
+import numpy as np
+from scipy import fft
+
+from mlkit.xps import physics
+
+ADVENTITIOUS_CARBON = {"valence_electrons": 4, "density": 1.8, "molar_mass": 12.011, "band_gap": 0.0}
+GENERIC_MATRIX = {"valence_electrons": 16, "density": 2.2, "molar_mass": 60.08, "band_gap": 9.0}
+NORMALIZATIONS = ("max", "area", "none")
+ADVENTITIOUS_C1S = 284.8  # eV, the usual charge reference (xraylib's C K edge is 283.8 eV)
+
+
+@dataclasses.dataclass
+class SpectrumParameters:
+    """Everything drawn at random for a batch of n spectra (arrays of length n, or n × k)."""
+
+    element_indices: np.ndarray  # (n, k) int, into physics.ATOMIC_NUMBERS
+    element_fractions: np.ndarray  # (n, k) atomic fractions; zero pads rows with < k elements
+    shift_levels: np.ndarray  # (n, k) int, chemical shift level per element
+    resolution_levels: np.ndarray  # (n,) int
+    thickness: np.ndarray  # (n,) Å
+    charging_shift: np.ndarray  # (n,) eV
+    background_scale: np.ndarray  # (n,)
+    total_counts: np.ndarray  # (n,)
+    substrate_scale: np.ndarray = None  # (n,) 1 = on; 0 renders the overlayer alone
+    overlayer_scale: np.ndarray = None  # (n,) 1 = on; 0 renders the substrate alone
+
+    def __post_init__(self):
+        n = len(self.thickness)
+        if self.substrate_scale is None:
+            self.substrate_scale = np.ones(n)
+        if self.overlayer_scale is None:
+            self.overlayer_scale = np.ones(n)
+
+    def __len__(self):
+        return len(self.thickness)
+
+    def fractions(self, n_classes=len(physics.ATOMIC_NUMBERS)):
+        """Dense (n, 80) atomic-fraction labels."""
+        dense = np.zeros((len(self), n_classes), "float32")
+        np.add.at(dense, (np.arange(len(self))[:, None], self.element_indices), self.element_fractions)
+        return dense
+
+
+class XPSSimulator:
+    """Survey spectra of random samples: 1–5 elements, Dirichlet fractions, C overlayer.
+
+    Args:
+        source: "Al" (Kα 1486.6 eV) or "Mg" (Kα 1253.6 eV).
+        energy_range: binding-energy window (low, high) in eV.
+        points: grid points in the window.
+        resolution_range: Gaussian instrument FWHM, eV, drawn uniformly per spectrum…
+        resolution_levels: …and rounded to this many levels of the template bank.
+        chemical_shift_sigma / chemical_shift_max: per-element shift ~ N(0, σ) clipped
+            to ±max eV, rounded to `shift_levels` levels.
+        charging_shift_max: global shift ~ U(−max, max) eV.
+        thickness_range: overlayer thickness d ~ U(low, high), Å.
+        max_elements: 1…max elements per sample, fractions ~ Dirichlet(1).
+        counts_range: total counts ~ log-uniform; Poisson noise if `noise`.
+        background_scale_range: Tougaard B multiplied by U(low, high); keep high < 1/0.87.
+        emission_angle: photoelectron take-off angle from the surface normal, degrees.
+        transmission_exponent: analyser transmission ∝ KE^(−exponent).
+        normalization: "max" (peak = 1), "area" (mean = 1) or "none" (counts).
+        overlayer_density_ratio: overlayer/substrate atomic density.
+    """
+
+    def __init__(
+        self,
+        source="Al",
+        energy_range=(0.0, 1200.0),
+        points=2000,
+        resolution_range=(0.5, 2.0),
+        resolution_levels=8,
+        chemical_shift_sigma=0.3,
+        chemical_shift_max=1.0,
+        shift_levels=9,
+        charging_shift_max=2.0,
+        thickness_range=(0.0, 40.0),
+        max_elements=5,
+        counts_range=(1e5, 1e7),
+        noise=True,
+        background_scale_range=(0.5, 1.0),
+        emission_angle=0.0,
+        transmission_exponent=0.5,
+        normalization="max",
+        overlayer_density_ratio=1.0,
+    ):
+        if source not in physics.PHOTON_ENERGIES:
+            raise ValueError(f"`source` must be one of {sorted(physics.PHOTON_ENERGIES)}, got {source!r}.")
+        low, high = _check_range("energy_range", energy_range, minimum=0.0)
+        self.photon_energy = physics.PHOTON_ENERGIES[source]
+        if high >= self.photon_energy:
+            raise ValueError(f"`energy_range` must end below the photon energy {self.photon_energy} eV.")
+        if int(points) != points or points < 16:
+            raise ValueError(f"`points` must be an integer ≥ 16, got {points!r}.")
+        _check_range("resolution_range", resolution_range, minimum=1e-3)
+        _check_range("thickness_range", thickness_range, minimum=0.0)
+        _check_range("counts_range", counts_range, minimum=1.0)
+        _check_range("background_scale_range", background_scale_range, minimum=0.0)
+        if background_scale_range[1] * physics.TOUGAARD_B / (2 * physics.TOUGAARD_C) >= 1.0:
+            raise ValueError("`background_scale_range` high must stay below 1/0.872 (the loss series diverges).")
+        for name, value in (("resolution_levels", resolution_levels), ("shift_levels", shift_levels),
+                            ("max_elements", max_elements)):
+            if int(value) != value or value < 1:
+                raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
+        if max_elements > len(physics.ATOMIC_NUMBERS):
+            raise ValueError(f"`max_elements` must be at most {len(physics.ATOMIC_NUMBERS)}.")
+        if not 0.0 <= emission_angle < 90.0:
+            raise ValueError(f"`emission_angle` must be in [0, 90) degrees, got {emission_angle!r}.")
+        if normalization not in NORMALIZATIONS:
+            raise ValueError(f"`normalization` must be one of {NORMALIZATIONS}, got {normalization!r}.")
+        for name, value in (("chemical_shift_sigma", chemical_shift_sigma), ("chemical_shift_max", chemical_shift_max),
+                            ("charging_shift_max", charging_shift_max), ("overlayer_density_ratio", overlayer_density_ratio)):
+            if not value >= 0:
+                raise ValueError(f"`{name}` must be non-negative, got {value!r}.")
+        self.source = source
+        self.energy_range = (float(low), float(high))
+        self.points = int(points)
+        self.resolution_range = tuple(float(v) for v in resolution_range)
+        self.resolution_levels = int(resolution_levels)
+        self.chemical_shift_sigma = float(chemical_shift_sigma)
+        self.chemical_shift_max = float(chemical_shift_max)
+        self.shift_levels = int(shift_levels)
+        self.charging_shift_max = float(charging_shift_max)
+        self.thickness_range = tuple(float(v) for v in thickness_range)
+        self.max_elements = int(max_elements)
+        self.counts_range = tuple(float(v) for v in counts_range)
+        self.noise = bool(noise)
+        self.background_scale_range = tuple(float(v) for v in background_scale_range)
+        self.emission_angle = float(emission_angle)
+        self.transmission_exponent = float(transmission_exponent)
+        self.normalization = normalization
+        self.overlayer_density_ratio = float(overlayer_density_ratio)
+
+    # -- configuration -----------------------------------------------------------------
+    def get_config(self):
+        return {
+            "source": self.source,
+            "energy_range": list(self.energy_range),
+            "points": self.points,
+            "resolution_range": list(self.resolution_range),
+            "resolution_levels": self.resolution_levels,
+            "chemical_shift_sigma": self.chemical_shift_sigma,
+            "chemical_shift_max": self.chemical_shift_max,
+            "shift_levels": self.shift_levels,
+            "charging_shift_max": self.charging_shift_max,
+            "thickness_range": list(self.thickness_range),
+            "max_elements": self.max_elements,
+            "counts_range": list(self.counts_range),
+            "noise": self.noise,
+            "background_scale_range": list(self.background_scale_range),
+            "emission_angle": self.emission_angle,
+            "transmission_exponent": self.transmission_exponent,
+            "normalization": self.normalization,
+            "overlayer_density_ratio": self.overlayer_density_ratio,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    @property
+    def binding_energy(self):
+        """The grid: bin centres in eV, ascending."""
+        return np.linspace(*self.energy_range, self.points)
+
+    @property
+    def step(self):
+        return (self.energy_range[1] - self.energy_range[0]) / (self.points - 1)
+
+    @property
+    def resolutions(self):
+        return np.linspace(*self.resolution_range, self.resolution_levels)
+
+    @property
+    def chemical_shifts(self):
+        if self.shift_levels == 1:
+            return np.zeros(1)
+        return np.linspace(-self.chemical_shift_max, self.chemical_shift_max, self.shift_levels)
+
+    @property
+    def element_symbols(self):
+        return physics.element_symbols()
+
+    # -- precomputed physics ----------------------------------------------------------
+    @functools.cached_property
+    def _kinetic_energy(self):
+        return np.maximum(self.photon_energy - self.binding_energy, 1.0)
+
+    @functools.cached_property
+    def _overlayer_inverse_length(self):
+        """1 / (λ_C(KE) cos θ) per grid point: attenuation exp(−d · this)."""
+        imfp = physics.tpp2m_imfp(self._kinetic_energy, **ADVENTITIOUS_CARBON)
+        return (1.0 / (imfp * np.cos(np.radians(self.emission_angle)))).astype("float32")
+
+    @functools.cached_property
+    def _transmission(self):
+        return (self._kinetic_energy ** -self.transmission_exponent).astype("float32")
+
+    @functools.cached_property
+    def _loss_response(self):
+        """rfft of the Tougaard kernel on a zero-padded grid (no wrap-around)."""
+        size = fft.next_fast_len(2 * self.points)
+        return fft.rfft(physics.tougaard_kernel(self.step, self.points), n=size).astype("complex64"), size
+
+    def _bank(self, lines_of, imfp_parameters):
+        """Templates (resolution, shift, element, point) for a function element → lines."""
+        centres = self.binding_energy
+        edges = np.concatenate([[centres[0] - self.step / 2], (centres[:-1] + centres[1:]) / 2,
+                                [centres[-1] + self.step / 2]])
+        bank = np.zeros((self.resolution_levels, self.shift_levels, len(physics.ATOMIC_NUMBERS), self.points),
+                        "float32")
+        for e, z in enumerate(physics.ATOMIC_NUMBERS):
+            lines = lines_of(z)
+            if not lines:
+                continue
+            binding = np.array([line.binding_energy for line in lines])
+            imfp = physics.tpp2m_imfp(self.photon_energy - binding, **imfp_parameters)
+            areas = np.array([line.intensity for line in lines]) * imfp
+            widths = np.array([line.lorentzian_width for line in lines])
+            for r, resolution in enumerate(self.resolutions):
+                for s, shift in enumerate(self.chemical_shifts):
+                    bank[r, s, e] = physics.binned_lines(edges, binding + shift, areas, widths, resolution)
+        return bank
+
+    def _element_lines(self, z):
+        # Lines up to 3 FWHM beyond the window still put tails into it.
+        return physics.element_lines(z, self.photon_energy, self.energy_range[1] + 30.0)
+
+    @functools.cached_property
+    def templates(self):
+        """No-loss substrate templates, shape (resolutions × shifts × 80, points), per unit fraction."""
+        bank = self._bank(self._element_lines, GENERIC_MATRIX)
+        scale = bank.max()
+        self._template_scale = float(scale)
+        return (bank / scale).reshape(-1, self.points)
+
+    @functools.cached_property
+    def _overlayer_templates(self):
+        """Carbon lines of a thick overlayer (d → ∞) per resolution, same scale as `templates`."""
+        carbon = physics.ATOMIC_NUMBERS.index(6)
+
+        def overlayer_lines(z):
+            if z != 6:
+                return ()
+            lines = self._element_lines(6)
+            offset = ADVENTITIOUS_C1S - next(line.binding_energy for line in lines if line.name == "K")
+            return [dataclasses.replace(line, binding_energy=line.binding_energy + offset) for line in lines]
+
+        bank = self._bank(overlayer_lines, ADVENTITIOUS_CARBON)
+        self.templates  # noqa: B018  (sets the common scale)
+        centre = self.shift_levels // 2
+        return bank[:, centre, carbon] / self._template_scale * self.overlayer_density_ratio
+
+    # -- sampling -----------------------------------------------------------------------
+    def draw_parameters(self, n, seed=None):
+        """Draw the random sample and instrument parameters of n spectra."""
+        rng = np.random.default_rng(seed)
+        n_classes = len(physics.ATOMIC_NUMBERS)
+        k = self.max_elements
+        counts = rng.integers(1, k + 1, size=n)
+        # k distinct elements per row: the first k of a random permutation.
+        indices = np.argsort(rng.random((n, n_classes)), axis=1)[:, :k]
+        fractions = rng.gamma(1.0, size=(n, k)) * (np.arange(k)[None, :] < counts[:, None])
+        fractions /= fractions.sum(axis=1, keepdims=True)  # Dirichlet(1) over the present ones
+        shifts = np.clip(rng.normal(0.0, self.chemical_shift_sigma, size=(n, k)),
+                         -self.chemical_shift_max, self.chemical_shift_max)
+        low, high = np.log(self.counts_range)
+        return SpectrumParameters(
+            element_indices=indices,
+            element_fractions=fractions,
+            shift_levels=self._nearest(self.chemical_shifts, shifts),
+            resolution_levels=self._nearest(self.resolutions, rng.uniform(*self.resolution_range, size=n)),
+            thickness=rng.uniform(*self.thickness_range, size=n),
+            charging_shift=rng.uniform(-self.charging_shift_max, self.charging_shift_max, size=n),
+            background_scale=rng.uniform(*self.background_scale_range, size=n),
+            total_counts=np.exp(rng.uniform(low, high, size=n)),
+        )
+
+    @staticmethod
+    def _nearest(levels, values):
+        return np.abs(np.asarray(values)[..., None] - levels).argmin(axis=-1)
+
+    def sample(self, n, seed=None, chunk_size=2048):
+        """n random spectra: (spectra (n, points) float32, fractions (n, 80), thickness (n,) Å)."""
+        if int(n) != n or n < 1:
+            raise ValueError(f"`n` must be a positive integer, got {n!r}.")
+        seeds = np.random.SeedSequence(seed)
+        parameter_seed, noise_seed = seeds.spawn(2)
+        parameters = self.draw_parameters(int(n), parameter_seed)
+        spectra = self.render(parameters, noise_seed=noise_seed, chunk_size=chunk_size)
+        return spectra, parameters.fractions(), parameters.thickness.astype("float32")
+
+    # -- rendering ----------------------------------------------------------------------
+    def render(self, parameters, noise_seed=None, chunk_size=2048):
+        """Spectra of the given parameters; Poisson noise from `noise_seed` if `self.noise`."""
+        rng = np.random.default_rng(noise_seed)
+        out = np.empty((len(parameters), self.points), "float32")
+        for start in range(0, len(parameters), chunk_size):
+            rows = slice(start, start + chunk_size)
+            out[rows] = self._render_chunk(_slice(parameters, rows), rng)
+        return out
+
+    def render_counts(self, parameters):
+        """Noiseless, unnormalised spectra (expected counts up to a scale), for references and tests."""
+        return self._render_chunk(parameters, None, noise=False, normalization="none")
+
+    def _render_chunk(self, p, rng, noise=None, normalization=None):
+        noise = self.noise if noise is None else noise
+        normalization = self.normalization if normalization is None else normalization
+        n_classes = len(physics.ATOMIC_NUMBERS)
+        # 1. substrate: gather ≤ k templates per spectrum and weight them by the fractions
+        bank_rows = (p.resolution_levels[:, None] * self.shift_levels + p.shift_levels) * n_classes + p.element_indices
+        weights = (p.element_fractions * p.substrate_scale[:, None]).astype("float32")
+        signal = np.einsum("nk,nkp->np", weights, np.take(self.templates, bank_rows, axis=0))
+        # 2. overlayer: attenuate the substrate, add the overlayer's carbon
+        attenuation = np.exp(-p.thickness[:, None].astype("float32") * self._overlayer_inverse_length[None, :])
+        signal *= attenuation
+        overlayer = self._overlayer_templates[p.resolution_levels] * (1.0 - attenuation)
+        signal += overlayer * p.overlayer_scale[:, None].astype("float32")
+        # 3. inelastic background with multiple scattering: J = F / (1 − s·λK̂)
+        response, size = self._loss_response
+        spectrum = fft.rfft(signal, n=size, axis=1, workers=-1)
+        spectrum /= 1.0 - p.background_scale[:, None].astype("float32") * response[None, :]
+        signal = fft.irfft(spectrum, n=size, axis=1, workers=-1)[:, : self.points]
+        # 4. charging, transmission, counting noise, normalisation
+        signal = shift_rows(signal, p.charging_shift / self.step)
+        signal = np.maximum(signal, 0.0) * self._transmission[None, :]
+        if noise:
+            totals = signal.sum(axis=1, keepdims=True)
+            expected = signal * (p.total_counts[:, None] / np.where(totals > 0, totals, 1.0))
+            signal = rng.poisson(expected).astype("float32")
+        return normalize(signal, normalization).astype("float32")
+
+    # -- references for the classical baseline ------------------------------------------
+    def reference_spectra(self, thickness, resolution=None, background_scale=None):
+        """(81, points) noiseless spectra: pure elements under a `thickness` Å overlayer
+        without its own signal (rows 0…79), and the overlayer alone (row 80).
+
+        Any mixture is `Σ x_e · row_e + row_80` (the model is linear), so fractions can
+        be recovered by non-negative least squares.
+        """
+        n_classes = len(physics.ATOMIC_NUMBERS)
+        resolution = np.mean(self.resolution_range) if resolution is None else resolution
+        scale = np.mean(self.background_scale_range) if background_scale is None else background_scale
+        rows = n_classes + 1
+        parameters = SpectrumParameters(
+            element_indices=np.minimum(np.arange(rows), n_classes - 1)[:, None],
+            element_fractions=np.ones((rows, 1)),
+            shift_levels=np.full((rows, 1), self.shift_levels // 2),
+            resolution_levels=np.full(rows, self._nearest(self.resolutions, resolution)),
+            thickness=np.full(rows, float(thickness)),
+            charging_shift=np.zeros(rows),
+            background_scale=np.full(rows, scale),
+            total_counts=np.ones(rows),
+            substrate_scale=np.r_[np.ones(n_classes), 0.0],
+            overlayer_scale=np.r_[np.zeros(n_classes), 1.0],
+        )
+        return self.render_counts(parameters)
+
+
+def _check_range(name, value, minimum):
+    try:
+        low, high = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"`{name}` must be a (low, high) pair, got {value!r}.") from None
+    if not (minimum <= low <= high):
+        raise ValueError(f"`{name}` must satisfy {minimum} ≤ low ≤ high, got {value!r}.")
+    return low, high
+
+
+def _slice(parameters, rows):
+    return SpectrumParameters(**{f.name: getattr(parameters, f.name)[rows] for f in dataclasses.fields(parameters)})
+
+
+def shift_rows(signal, offsets):
+    """Move each row by `offsets` bins towards higher index (sub-bin by linear interpolation)."""
+    if not np.any(offsets):
+        return signal
+    points = signal.shape[1]
+    source = np.arange(points)[None, :] - np.asarray(offsets, "float32")[:, None]
+    low = np.clip(np.floor(source).astype(np.int64), 0, points - 1)
+    high = np.clip(low + 1, 0, points - 1)
+    weight = np.clip(source - np.floor(source), 0.0, 1.0).astype("float32")
+    return (np.take_along_axis(signal, low, axis=1) * (1 - weight)
+            + np.take_along_axis(signal, high, axis=1) * weight)
+
+
+def normalize(signal, normalization):
+    if normalization == "max":
+        return signal / np.maximum(signal.max(axis=1, keepdims=True), 1e-12)
+    if normalization == "area":
+        return signal / np.maximum(signal.mean(axis=1, keepdims=True), 1e-12)
+    return signal

@@ -1,0 +1,289 @@
+"""XPS simulator physics, datasets, NNLS baseline, metrics, spectrum files, and a tiny CNN."""
+
+import keras
+import numpy as np
+import pytest
+
+from mlkit.models import xps_cnn
+from mlkit.xps import (
+    LinearCombinationFit,
+    SpectrumParameters,
+    XPSSimulator,
+    array_targets_dataset,
+    load_shards,
+    physics,
+    quantification_metrics,
+    read_spectrum,
+    resample,
+    shard_dataset,
+    simulated_dataset,
+    write_shards,
+    write_vamas,
+)
+from mlkit.xps.simulator import ADVENTITIOUS_C1S
+
+
+@pytest.fixture(scope="module")
+def simulator():
+    # Full window and grid; a small template bank keeps the fixture fast.
+    return XPSSimulator(resolution_levels=2, shift_levels=1, resolution_range=(0.8, 1.2))
+
+
+def pure(simulator, symbol, thickness=0.0, background=0.0, substrate=1.0, overlayer=0.0):
+    """Noiseless unnormalised spectrum of one pure element under an overlayer."""
+    return simulator.render_counts(SpectrumParameters(
+        element_indices=np.array([[physics.element_index(symbol)]]),
+        element_fractions=np.ones((1, 1)),
+        shift_levels=np.zeros((1, 1), int),
+        resolution_levels=np.zeros(1, int),
+        thickness=np.array([thickness]),
+        charging_shift=np.zeros(1),
+        background_scale=np.array([background]),
+        total_counts=np.ones(1),
+        substrate_scale=np.array([substrate]),
+        overlayer_scale=np.array([overlayer]),
+    ))[0]
+
+
+def peak_position(simulator, spectrum, low, high):
+    energy = simulator.binding_energy
+    window = (energy >= low) & (energy <= high)
+    return energy[window][np.argmax(spectrum[window])]
+
+
+def area(simulator, spectrum, centre, half_width=8.0):
+    energy = simulator.binding_energy
+    window = np.abs(energy - centre) <= half_width
+    return spectrum[window].sum() * simulator.step
+
+
+def test_eighty_element_classes():
+    symbols = physics.element_symbols()
+    assert len(symbols) == 80 and symbols[0] == "Li" and symbols[-1] == "Bi" and "Pm" not in symbols
+
+
+def test_cross_sections_reproduce_scofield_ratios():
+    carbon = physics.cross_section("C", "K")
+    assert physics.cross_section("O", "K") / carbon == pytest.approx(2.93, rel=0.01)
+    assert physics.cross_section("Fe", "L3") / carbon == pytest.approx(10.8, rel=0.01)
+
+
+@pytest.mark.parametrize("symbol, low, high, expected", [
+    ("O", 525, 540, (530.0, 533.0)),
+    ("Au", 80, 86, (83.5, 84.5)),
+    ("Fe", 700, 715, (706.0, 710.0)),
+])
+def test_line_positions(simulator, symbol, low, high, expected):
+    position = peak_position(simulator, pure(simulator, symbol), low, high)
+    assert expected[0] <= position <= expected[1]
+
+
+def test_adventitious_carbon_line_position(simulator):
+    overlayer = pure(simulator, "Li", thickness=30.0, substrate=0.0, overlayer=1.0)
+    position = peak_position(simulator, overlayer, 270, 300)
+    assert 284.0 <= position <= 285.0
+    assert abs(position - ADVENTITIOUS_C1S) <= simulator.step
+
+
+def test_intensity_ratio_follows_cross_sections(simulator):
+    # Equal parts C and O, no overlayer or background: O1s/C1s = σ ratio × IMFP ratio × transmission ratio.
+    spectrum = simulator.render_counts(SpectrumParameters(
+        element_indices=np.array([[physics.element_index("C"), physics.element_index("O")]]),
+        element_fractions=np.array([[0.5, 0.5]]), shift_levels=np.zeros((1, 2), int),
+        resolution_levels=np.zeros(1, int), thickness=np.zeros(1), charging_shift=np.zeros(1),
+        background_scale=np.zeros(1), total_counts=np.ones(1), overlayer_scale=np.zeros(1),
+    ))[0]
+    c_line = next(line for line in physics.element_lines(6, simulator.photon_energy, 1230.0) if line.name == "K")
+    o_line = next(line for line in physics.element_lines(8, simulator.photon_energy, 1230.0) if line.name == "K")
+    kinetic = simulator.photon_energy - np.array([c_line.binding_energy, o_line.binding_energy])
+    imfp = physics.tpp2m_imfp(kinetic, 16, 2.2, 60.08, 9.0)
+    transmission = kinetic ** -simulator.transmission_exponent
+    expected = (o_line.intensity * imfp[1] * transmission[1]) / (c_line.intensity * imfp[0] * transmission[0])
+    measured = area(simulator, spectrum, o_line.binding_energy) / area(simulator, spectrum, c_line.binding_energy)
+    assert measured == pytest.approx(expected, rel=0.03)
+
+
+def test_overlayer_attenuates_substrate_monotonically(simulator):
+    thicknesses = [0.0, 5.0, 10.0, 20.0, 40.0]
+    gold = [area(simulator, pure(simulator, "Au", d), 84.0) for d in thicknesses]
+    carbon = [area(simulator, pure(simulator, "Au", d, substrate=0.0, overlayer=1.0), ADVENTITIOUS_C1S)
+              for d in thicknesses]
+    assert np.all(np.diff(gold) < 0) and np.all(np.diff(carbon) > 0)
+    assert carbon[0] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_inelastic_background_rises_on_the_high_binding_energy_side(simulator):
+    spectrum = pure(simulator, "Ag", background=0.8)
+    no_loss = pure(simulator, "Ag", background=0.0)
+    energy = simulator.binding_energy
+    below, above = (energy > 340) & (energy < 355), (energy > 390) & (energy < 420)
+    loss = spectrum - no_loss
+    assert loss[above].mean() > 10 * max(loss[below].mean(), 1e-12)
+    assert np.all(spectrum >= no_loss - 1e-6)
+
+
+def test_samples_are_shaped_normalised_and_reproducible(simulator):
+    spectra, fractions, thickness = simulator.sample(64, seed=7)
+    assert spectra.shape == (64, 2000) and spectra.dtype == np.float32
+    assert fractions.shape == (64, 80)
+    np.testing.assert_allclose(spectra.max(axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(fractions.sum(axis=1), 1.0, rtol=1e-5)
+    counts = (fractions > 0).sum(axis=1)
+    assert counts.min() >= 1 and counts.max() <= 5 and len(np.unique(counts)) > 1
+    assert thickness.min() >= 0.0 and thickness.max() <= 40.0
+    again = simulator.sample(64, seed=7)
+    np.testing.assert_array_equal(spectra, again[0])
+    np.testing.assert_array_equal(fractions, again[1])
+    assert not np.array_equal(spectra, simulator.sample(64, seed=8)[0])
+
+
+def test_mg_source_moves_auger_lines_but_not_photolines():
+    aluminium = XPSSimulator(source="Al", resolution_levels=1, shift_levels=1, energy_range=(0, 1200))
+    magnesium = XPSSimulator(source="Mg", resolution_levels=1, shift_levels=1, energy_range=(0, 1200))
+    for sim in (aluminium, magnesium):
+        assert 530 <= peak_position(sim, pure(sim, "O"), 520, 540) <= 533
+    # O KLL sits at a fixed kinetic energy (~510 eV): apparent BE = hν − KE.
+    al_auger = peak_position(aluminium, pure(aluminium, "O"), 900, 1100)
+    mg_auger = peak_position(magnesium, pure(magnesium, "O"), 650, 850)
+    assert al_auger - mg_auger == pytest.approx(1486.6 - 1253.6, abs=2.0)
+
+
+@pytest.mark.parametrize("settings", [
+    {"source": "Cu"}, {"energy_range": (0, 1500)}, {"points": 3}, {"resolution_range": (2.0, 1.0)},
+    {"max_elements": 0}, {"normalization": "peak"}, {"background_scale_range": (0.5, 1.2)},
+    {"emission_angle": 95.0}, {"thickness_range": (-1, 4)},
+])
+def test_simulator_rejects_bad_settings(settings):
+    with pytest.raises(ValueError):
+        XPSSimulator(**settings)
+
+
+def test_baseline_recovers_noiseless_two_element_mixture():
+    simulator = XPSSimulator(noise=False, resolution_range=(1.0, 1.0), resolution_levels=1, shift_levels=1,
+                             chemical_shift_sigma=0.0, charging_shift_max=0.0, background_scale_range=(0.75, 0.75))
+    indices = [physics.element_index("Fe"), physics.element_index("O")]
+    spectrum = simulator.render(SpectrumParameters(
+        element_indices=np.array([indices]), element_fractions=np.array([[0.4, 0.6]]),
+        shift_levels=np.zeros((1, 2), int), resolution_levels=np.zeros(1, int), thickness=np.array([10.0]),
+        charging_shift=np.zeros(1), background_scale=np.array([0.75]), total_counts=np.ones(1),
+    ))
+    fractions, thickness = LinearCombinationFit(simulator, thickness_grid=[0, 5, 10, 15, 20]).fit().predict(spectrum)
+    assert abs(fractions[0, indices[0]] - 0.4) < 0.01 and abs(fractions[0, indices[1]] - 0.6) < 0.01
+    assert fractions[0].sum() == pytest.approx(1.0)
+    assert thickness[0] == 10.0
+
+
+def test_baseline_rejects_bad_input(simulator):
+    with pytest.raises(ValueError, match="not fitted"):
+        LinearCombinationFit(simulator).predict(np.zeros((1, 2000)))
+    with pytest.raises(ValueError, match="shape"):
+        LinearCombinationFit(simulator, thickness_grid=[0.0]).fit().predict(np.zeros((1, 10)))
+    with pytest.raises(ValueError, match="XPSSimulator"):
+        LinearCombinationFit("Al").fit()
+
+
+def test_quantification_metrics():
+    truth = np.zeros((2, 80))
+    truth[0, [0, 1]] = [0.7, 0.3]
+    truth[1, 5] = 1.0
+    perfect = quantification_metrics(truth, truth, [10.0, 20.0], [10.0, 20.0])
+    assert perfect["detection_f1"] == 1.0 and perfect["quantification_mae_at_percent"] == 0.0
+    assert perfect["thickness_mae_angstrom"] == 0.0
+    guess = truth.copy()
+    guess[0, [0, 1, 2]] = [0.6, 0.3, 0.1]  # 10 at.% moved to an absent element
+    metrics = quantification_metrics(truth, guess, [10.0, 20.0], [12.0, 20.0])
+    assert metrics["detection_precision"] == pytest.approx(3 / 4) and metrics["detection_recall"] == 1.0
+    assert metrics["quantification_mae_at_percent"] == pytest.approx(10.0 / 3)
+    assert metrics["thickness_mae_angstrom"] == pytest.approx(1.0)
+    with pytest.raises(ValueError):
+        quantification_metrics(truth, guess[:, :10])
+
+
+def test_shards_round_trip_and_tf_data(tmp_path):
+    simulator = XPSSimulator(points=200, energy_range=(0, 600), resolution_levels=1, shift_levels=1)
+    manifest = write_shards(simulator, 25, tmp_path / "shards", seed=3, shard_size=10)
+    assert [shard["count"] for shard in manifest["shards"]] == [10, 10, 5]
+    spectra, fractions, thickness = load_shards(tmp_path / "shards")
+    np.testing.assert_array_equal(spectra[:10], simulator.sample(10, seed=(3, 0))[0])
+    batches = list(shard_dataset(tmp_path / "shards", batch_size=8, shuffle=True, seed=0))
+    assert sum(len(x) for x, _ in batches) == 25
+    x, y = batches[0]
+    assert x.shape == (8, 200) and y["composition"].shape == (8, 80) and y["thickness"].shape == (8, 1)
+    with pytest.raises(ValueError, match="not empty"):
+        write_shards(simulator, 5, tmp_path / "shards")
+    with pytest.raises(ValueError):
+        write_shards(simulator, 0, tmp_path / "other")
+    assert not (tmp_path / "other").exists()
+
+
+def test_on_the_fly_dataset_is_reproducible():
+    simulator = XPSSimulator(points=100, energy_range=(0, 300), resolution_levels=1, shift_levels=1)
+    first = [x.numpy() for x, _ in simulated_dataset(simulator, 4, seed=1, batches=3)]
+    second = [x.numpy() for x, _ in simulated_dataset(simulator, 4, seed=1, batches=3)]
+    assert len(first) == 3 and first[0].shape == (4, 100)
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_spectrum_files_text_and_vamas(tmp_path, simulator):
+    energy = simulator.binding_energy
+    counts = 1000 * pure(simulator, "Au", background=0.5) / pure(simulator, "Au", background=0.5).max() + 5
+    np.savetxt(tmp_path / "au.csv", np.c_[energy[::-1], counts[::-1]], delimiter=",", header="BE,counts")
+    write_vamas(tmp_path / "au.vms", energy, counts, simulator.photon_energy, kinetic=True)
+    for name in ("au.csv", "au.vms"):
+        spectrum = read_spectrum(tmp_path / name)
+        np.testing.assert_allclose(resample(spectrum, energy), counts, rtol=1e-4, atol=1e-3)
+    kinetic = tmp_path / "au_ke.txt"
+    np.savetxt(kinetic, np.c_[simulator.photon_energy - energy, counts])
+    spectrum = read_spectrum(kinetic, "kinetic", photon_energy=simulator.photon_energy)
+    np.testing.assert_allclose(resample(spectrum, energy), counts, rtol=1e-4, atol=1e-3)
+
+
+def test_resample_averages_a_finer_scan(simulator):
+    fine = np.linspace(-2, 1202, 12041)
+    from mlkit.xps.spectrum_files import MeasuredSpectrum
+
+    counts = resample(MeasuredSpectrum("fine", fine, np.full_like(fine, 7.0)), simulator.binding_energy)
+    np.testing.assert_allclose(counts, 7.0, rtol=1e-9)
+
+
+@pytest.mark.parametrize("content, message", [
+    ("0,1\n1,nan\n2,3\n", "NaN"),
+    ("0,1\n1,-4\n2,3\n", "negative"),
+    ("just words\nmore words\n", "two numeric columns"),
+    ("0,1,2\n1,2\n", "two numeric columns"),
+])
+def test_spectrum_files_reject_bad_content(tmp_path, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    with pytest.raises(ValueError, match=message):
+        read_spectrum(path)
+
+
+def test_spectrum_files_reject_bad_vamas_and_short_range(tmp_path, simulator):
+    bad = tmp_path / "bad.vms"
+    bad.write_text("not a vamas file\n")
+    with pytest.raises(ValueError, match="VAMAS"):
+        read_spectrum(bad)
+    short = tmp_path / "short.txt"
+    np.savetxt(short, np.c_[np.linspace(0, 600, 100), np.ones(100)])
+    with pytest.raises(ValueError, match="covers"):
+        resample(read_spectrum(short), simulator.binding_energy)
+
+
+def test_tiny_cnn_beats_the_uniform_guess():
+    simulator = XPSSimulator(points=400, energy_range=(0, 1200), resolution_levels=2, shift_levels=3, max_elements=2)
+    train = simulator.sample(3000, seed=0)
+    test = simulator.sample(300, seed=1)
+    keras.utils.set_random_seed(0)
+    model = xps_cnn(points=400, filters=4, kernel_sizes=(5, 11), hidden_units=(128,), head_dropout=0.1)
+    model.compile(optimizer=keras.optimizers.Adam(2e-3),
+                  loss={"composition": "categorical_crossentropy", "thickness": "mse"},
+                  loss_weights={"composition": 1.0, "thickness": 1 / 1600})
+    model.fit(array_targets_dataset(*train, 64, shuffle=True), epochs=6, verbose=0)
+    predicted = model.predict(test[0], verbose=0)
+    uniform = np.full_like(test[1], 1 / 80)
+    ours = quantification_metrics(test[1], predicted["composition"], test[2], predicted["thickness"][:, 0])
+    guess = quantification_metrics(test[1], uniform, test[2], np.full_like(test[2], 20.0))
+    assert ours["composition_mae_all_at_percent"] < 0.8 * guess["composition_mae_all_at_percent"]
+    assert ours["detection_f1"] > guess["detection_f1"]

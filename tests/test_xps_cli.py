@@ -1,0 +1,173 @@
+"""The xps recipe end to end (tiny), `mlkit xps simulate` and `mlkit xps predict` on text and VAMAS files."""
+
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from conftest import run_cli
+from mlkit.cli import main
+from mlkit.xps import XPSSimulator, load_xps_model, physics, write_vamas
+from recipes import get_recipe
+
+TINY = {
+    "epochs": 2,
+    "train_size": 400,
+    "validation_size": 64,
+    "test_size": 12,
+    "filters": 2,
+    "hidden_units": [32],
+    "simulator": {"points": 500, "resolution_levels": 2, "shift_levels": 3},
+}
+
+
+@pytest.fixture(scope="module")
+def run_directory(tmp_path_factory):
+    out = tmp_path_factory.mktemp("xps") / "run"
+    metrics = get_recipe("xps").run({**TINY, "out": str(out)})
+    return out, metrics
+
+
+@pytest.fixture(scope="module")
+def measured(tmp_path_factory, run_directory):
+    """A noisy survey of Fe/O as counts, saved as CSV (binding energy) and VAMAS (kinetic energy)."""
+    folder = tmp_path_factory.mktemp("spectra")
+    simulator = XPSSimulator(**{**TINY["simulator"], "normalization": "none"})
+    spectra, fractions, _ = simulator.sample(1, seed=11)
+    np.savetxt(folder / "sample.csv", np.c_[simulator.binding_energy, spectra[0]], delimiter=",",
+               header="binding_energy,counts")
+    write_vamas(folder / "sample.vms", simulator.binding_energy, spectra[0], simulator.photon_energy)
+    return folder, simulator, fractions[0]
+
+
+def test_recipe_writes_metrics_report_plots_and_export(run_directory):
+    out, metrics = run_directory
+    for method in ("cnn", "baseline_nnls"):
+        for key in ("detection_f1", "quantification_mae_at_percent", "thickness_mae_angstrom", "spectra_per_second"):
+            assert np.isfinite(metrics[method][key]), (method, key)
+    assert json.loads((out / "metrics.json").read_text()) == metrics
+    report = (out / "report.md").read_text()
+    assert "| detection F1 |" in report and "NNLS" in report
+    for plot in ("examples", "parity", "element_errors", "thickness", "learning_curves"):
+        assert (out / "plots" / f"{plot}.png").is_file(), plot
+    config = json.loads((out / "config.json").read_text())
+    assert config["simulator_settings"]["points"] == 500 and config["model"]["builder"] == "xps_cnn"
+
+
+def test_exported_model_reloads_with_identical_outputs(run_directory):
+    import keras
+
+    out, _ = run_directory
+    model = keras.saving.load_model(out / "model.keras", safe_mode=True)
+    spectra = XPSSimulator(**TINY["simulator"]).sample(4, seed=5)[0]
+    expected = model(spectra, training=False)
+    saved_model = tf.saved_model.load(str(out / "export"))  # keep it alive: `serve` uses its variables
+    served = saved_model.serve(tf.constant(spectra))
+    for key in ("composition", "thickness"):
+        np.testing.assert_allclose(np.asarray(served[key]), np.asarray(expected[key]), rtol=1e-5, atol=1e-6)
+    xps_model = load_xps_model(out)
+    fractions, thickness = xps_model.predict(spectra)
+    np.testing.assert_allclose(fractions.sum(axis=1), 1.0, rtol=1e-5)
+    assert thickness.shape == (4,) and np.all((thickness >= 0) & (thickness <= 40))
+
+
+def test_predict_reads_text_and_vamas_alike(run_directory, measured, tmp_path):
+    out, _ = run_directory
+    folder, _, _ = measured
+    result = run_cli("xps", "predict", out, folder / "sample.csv", folder / "sample.vms", "--threshold", "0",
+                     "--plot", tmp_path / "plots")
+    assert result.returncode == 0, result.stderr[-2000:]
+    tables = result.stdout.split(str(folder / "sample.vms"))
+    assert "element   at.%" in tables[0] and "carbon overlayer thickness" in tables[1]
+    first = [line for line in tables[0].splitlines() if line.startswith("  ") and "%" not in line]
+    second = [line for line in tables[1].splitlines() if line.startswith("  ") and "%" not in line]
+    assert first[:3] == second[:3]  # same spectrum, same answer whatever the file format
+    assert (tmp_path / "plots" / "sample.csv.png").is_file() and (tmp_path / "plots" / "sample.vms.png").is_file()
+
+
+def test_predict_kinetic_energy_text(run_directory, measured, tmp_path):
+    out, _ = run_directory
+    _, simulator, _ = measured
+    counts = np.loadtxt(measured[0] / "sample.csv", delimiter=",")[:, 1]
+    path = tmp_path / "kinetic.txt"
+    np.savetxt(path, np.c_[simulator.photon_energy - simulator.binding_energy, counts])
+    result = run_cli("xps", "predict", out, path, "--energy-scale", "kinetic")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "carbon overlayer thickness" in result.stdout
+
+
+def _write(path, energy, counts):
+    np.savetxt(path, np.c_[energy, counts], delimiter=",")
+    return path
+
+
+@pytest.mark.parametrize("case, message", [
+    ("short", "the model needs"),
+    ("nan", "NaN"),
+    ("negative", "negative counts"),
+    ("garbage", "two numeric columns"),
+    ("bad_vamas", "cannot read as VAMAS"),
+    ("magnesium", "trained for 1486.6 eV"),
+    ("missing", "not found"),
+])
+def test_predict_bad_inputs_fail_with_one_line_and_write_nothing(run_directory, tmp_path, capsys, case, message):
+    out, _ = run_directory
+    energy = np.linspace(0, 1200, 700)
+    counts = np.full(700, 10.0)
+    good = _write(tmp_path / "good.csv", energy, counts)
+    if case == "short":
+        bad = _write(tmp_path / "bad.csv", energy[:300], counts[:300])
+    elif case == "nan":
+        bad = _write(tmp_path / "bad.csv", energy, np.where(np.arange(700) == 5, np.nan, counts))
+    elif case == "negative":
+        bad = _write(tmp_path / "bad.csv", energy, np.where(np.arange(700) == 5, -1.0, counts))
+    elif case == "garbage":
+        bad = tmp_path / "bad.csv"
+        bad.write_bytes(b"\x00\x01binary junk\n")
+    elif case == "bad_vamas":
+        bad = tmp_path / "bad.vms"
+        bad.write_text("VAMAS Surface Chemical Analysis Standard Data Transfer Format 1988 May 4\ntruncated\n")
+    elif case == "magnesium":
+        bad = write_vamas(tmp_path / "bad.vms", energy, counts, physics.PHOTON_ENERGIES["Mg"])
+    else:
+        bad = tmp_path / "missing.csv"
+    code = main(["xps", "predict", str(out), str(good), str(bad), "--plot", str(tmp_path / "plots")])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.err.count("\n") == 1 and captured.err.startswith("mlkit: error:") and message in captured.err
+    assert captured.out == "" and not (tmp_path / "plots").exists()
+
+
+def test_predict_rejects_a_model_that_is_not_xps(tmp_path, capsys):
+    assert main(["xps", "predict", str(tmp_path), str(tmp_path / "x.csv")]) == 2
+    assert "not an exported XPS model" in capsys.readouterr().err
+
+
+def test_simulate_writes_shards(tmp_path):
+    result = run_cli("xps", "simulate", "--n", "30", "--out", tmp_path / "data", "--shard-size", "20",
+                     "--set", "points=300", "--set", "source=Mg")
+    assert result.returncode == 0, result.stderr[-2000:]
+    manifest = json.loads((tmp_path / "data" / "manifest.json").read_text())
+    assert manifest["count"] == 30 and len(manifest["shards"]) == 2
+    assert manifest["simulator"]["source"] == "Mg" and manifest["binding_energy"][2] == 300
+    with np.load(tmp_path / "data" / manifest["shards"][0]["file"]) as shard:
+        assert shard["spectra"].shape == (20, 300) and shard["fractions"].shape == (20, 80)
+
+def test_simulate_rejects_bad_settings(tmp_path, capsys):
+    for bad in (["--set", "source=Cu"], ["--set", "colour=blue"], ["--n", "0"]):
+        assert main(["xps", "simulate", "--n", "5", "--out", str(tmp_path / "bad"), *bad]) == 2
+        error = capsys.readouterr().err
+        assert error.count("\n") == 1 and error.startswith("mlkit: error:"), error
+        assert not (tmp_path / "bad").exists()
+
+
+def test_recipe_trains_from_simulated_shards(tmp_path):
+    from mlkit.xps import XPSSimulator as Simulator, write_shards
+
+    write_shards(Simulator(points=300, resolution_levels=1, shift_levels=1), 100, tmp_path / "data", seed=1)
+    metrics = get_recipe("xps").run({**TINY, "out": str(tmp_path / "run"), "data_dir": str(tmp_path / "data"),
+                                     "epochs": 1, "baseline": False, "test_size": 8})
+    assert metrics["train_size"] == 100 and metrics["baseline_nnls"] is None
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["simulator_settings"]["points"] == 300
