@@ -44,6 +44,7 @@ def plot_examples(binding_energy, spectra, true_fractions, predictions, symbols,
         bar_axis.set_xticks(positions + width * len(predictions) / 2, [symbols[i] for i in indices])
         bar_axis.set_ylabel("at.%")
         bar_axis.legend(fontsize=7)
+    figure.tight_layout()
     save_figure(figure, path)
 
 
