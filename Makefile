@@ -7,7 +7,7 @@ SEED ?= 0
 
 .PHONY: run test test-fast install clean benchmark xps xps-full xps-simulate cars xor mnist-dnn coffee-roasting kmeans-segmentation pca-faces lda-vs-pca
 
-# The main job: XPS quantification on simulated spectra, CNN vs NNLS (about 10 min on 2 CPU cores).
+# The main job: XPS quantification on simulated spectra, CNN vs NNLS (about 8–9 min on 2 CPU cores).
 run: $(STAMP)
 	$(BIN)/mlkit run xps --seed $(SEED)
 
