@@ -12,13 +12,12 @@ import time
 import numpy as np
 
 from mlkit.xps import XPSSimulator, physics
+from mlkit.xps.simulator import GENERIC_MATRIX
 
 
 def direct_no_loss(simulator, parameters, resolutions, shifts):
     """Per-spectrum line evaluation (what the bank replaces): step 1 of the forward model."""
-    centres = simulator.binding_energy
-    edges = np.concatenate([[centres[0] - simulator.step / 2], (centres[:-1] + centres[1:]) / 2,
-                            [centres[-1] + simulator.step / 2]])
+    edges = physics.bin_edges(simulator.binding_energy)
     out = np.zeros((len(parameters), simulator.points))
     for row in range(len(parameters)):
         for column, element in enumerate(parameters.element_indices[row]):
@@ -27,7 +26,7 @@ def direct_no_loss(simulator, parameters, resolutions, shifts):
                 continue
             lines = simulator._element_lines(physics.ATOMIC_NUMBERS[element])
             binding = np.array([line.binding_energy for line in lines]) + shifts[row, column]
-            imfp = physics.tpp2m_imfp(simulator.photon_energy - binding, 16, 2.2, 60.08, 9.0)
+            imfp = physics.tpp2m_imfp(simulator.photon_energy - binding, **GENERIC_MATRIX)
             areas = fraction * np.array([line.intensity for line in lines]) * imfp
             widths = np.array([line.lorentzian_width for line in lines])
             out[row] += physics.binned_lines(edges, binding, areas, widths, resolutions[row])

@@ -20,7 +20,7 @@ from mlkit.xps import (
     write_shards,
     write_vamas,
 )
-from mlkit.xps.simulator import ADVENTITIOUS_C1S
+from mlkit.xps.simulator import ADVENTITIOUS_C1S, GENERIC_MATRIX
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +96,7 @@ def test_intensity_ratio_follows_cross_sections(simulator):
     c_line = next(line for line in physics.element_lines(6, simulator.photon_energy, 1230.0) if line.name == "K")
     o_line = next(line for line in physics.element_lines(8, simulator.photon_energy, 1230.0) if line.name == "K")
     kinetic = simulator.photon_energy - np.array([c_line.binding_energy, o_line.binding_energy])
-    imfp = physics.tpp2m_imfp(kinetic, 16, 2.2, 60.08, 9.0)
+    imfp = physics.tpp2m_imfp(kinetic, **GENERIC_MATRIX)
     transmission = kinetic ** -simulator.transmission_exponent
     expected = (o_line.intensity * imfp[1] * transmission[1]) / (c_line.intensity * imfp[0] * transmission[0])
     measured = area(simulator, spectrum, o_line.binding_energy) / area(simulator, spectrum, c_line.binding_energy)

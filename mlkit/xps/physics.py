@@ -181,6 +181,13 @@ def pseudo_voigt_cdf(x, width, eta):
     return eta * lorentz + (1.0 - eta) * gauss
 
 
+def bin_edges(centres):
+    """Edges of the bins around evenly spaced, ascending centres (half a step beyond each end)."""
+    centres = np.asarray(centres, "float64")
+    step = centres[1] - centres[0]
+    return np.concatenate([[centres[0] - step / 2], (centres[:-1] + centres[1:]) / 2, [centres[-1] + step / 2]])
+
+
 def binned_lines(bin_edges, centres, areas, lorentzian_widths, gaussian_width):
     """Sum of pseudo-Voigt lines integrated over each bin, divided by the bin width.
 

@@ -235,9 +235,7 @@ class XPSSimulator:
 
     def _bank(self, lines_of, imfp_parameters):
         """Templates (resolution, shift, element, point) for a function element → lines."""
-        centres = self.binding_energy
-        edges = np.concatenate([[centres[0] - self.step / 2], (centres[:-1] + centres[1:]) / 2,
-                                [centres[-1] + self.step / 2]])
+        edges = physics.bin_edges(self.binding_energy)
         bank = np.zeros((self.resolution_levels, self.shift_levels, len(physics.ATOMIC_NUMBERS), self.points),
                         "float32")
         for e, z in enumerate(physics.ATOMIC_NUMBERS):

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from mlkit.io import atomic_path
+from mlkit.xps.physics import bin_edges
 
 TEXT_SUFFIXES = (".txt", ".csv", ".dat", ".xy", ".tsv")
 ENERGY_SCALES = ("binding", "kinetic")
@@ -118,8 +119,7 @@ def resample(spectrum, grid):
             f"the model needs {grid[0]:.1f}–{grid[-1]:.1f} eV"
         )
     if np.median(np.diff(energy)) < 0.99 * step:  # clearly finer: average each bin
-        edges = np.concatenate([[grid[0] - step / 2], (grid[:-1] + grid[1:]) / 2, [grid[-1] + step / 2]])
-        edges = np.clip(edges, energy[0], energy[-1])
+        edges = np.clip(bin_edges(grid), energy[0], energy[-1])
         cumulative = np.concatenate([[0.0], np.cumsum(np.diff(energy) * (counts[:-1] + counts[1:]) / 2)])
         area = np.diff(np.interp(edges, energy, cumulative))
         return area / np.maximum(np.diff(edges), 1e-12)
