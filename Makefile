@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SEED ?= 0
 
-.PHONY: run test test-fast install clean benchmark xps xps-full xps-simulate cars xor mnist-dnn coffee-roasting kmeans-segmentation pca-faces lda-vs-pca
+.PHONY: run test test-fast install clean benchmark xps xps-full xps-simulate cars xor mnist-dnn mnist-cnn cats-dogs shapes-segmentation coffee-roasting kmeans-segmentation pca-faces lda-vs-pca
 
 # The main job: XPS quantification on simulated spectra, CNN vs NNLS (about 8–9 min on 2 CPU cores).
 run: $(STAMP)
@@ -47,6 +47,16 @@ xor: $(STAMP)
 mnist-dnn: $(STAMP)
 	$(BIN)/mlkit run mnist_dnn --seed $(SEED)
 
+mnist-cnn: $(STAMP)
+	$(BIN)/mlkit run mnist_cnn --seed $(SEED)
+
+# Your photos: make cats-dogs DATA=path/with/cats/and/dogs (without DATA: a synthetic demo folder).
+cats-dogs: $(STAMP)
+	$(BIN)/mlkit run cats_dogs --seed $(SEED) $(if $(DATA),--data $(DATA))
+
+shapes-segmentation: $(STAMP)
+	$(BIN)/mlkit run shapes_segmentation --seed $(SEED)
+
 coffee-roasting: $(STAMP)
 	$(BIN)/mlkit run coffee_roasting --seed $(SEED)
 
@@ -63,6 +73,7 @@ lda-vs-pca: $(STAMP)
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/unsupervised.py
 	$(BIN)/python benchmarks/xps_simulator.py
+	$(BIN)/python benchmarks/mnist_pipeline.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -44,6 +44,9 @@ def build_parser():
     run.add_argument("--strategy", choices=["auto", "default", "mirrored", "tpu"])
     run.add_argument("--out", help="run directory (an interrupted one resumes); default runs/RECIPE/TIMESTAMP")
     run.add_argument("--seed", type=int)
+    run.add_argument("--precision", choices=["float32", "mixed_bfloat16", "mixed_float16", "auto"],
+                     help="dtype policy; auto: bfloat16 on CPUs with AMX/AVX512-BF16, float16 on GPUs")
+    run.add_argument("--data", metavar="DIR", help="the recipe's input data (cats_dogs: one folder per class)")
     run.add_argument("--full", action="store_true", help="paper-scale settings (recipes that have them, e.g. xps)")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="any other recipe setting; VALUE is JSON or a string (repeatable)")
@@ -103,7 +106,7 @@ def _run(args):
 
     recipe = get_recipe(args.recipe)  # fail fast, before any flag is applied
     overrides = dict(_parse_assignment(item) for item in args.set)
-    for key in ("epochs", "batch_size", "strategy", "out", "seed"):
+    for key in ("epochs", "batch_size", "strategy", "out", "seed", "data", "precision"):
         if getattr(args, key) is not None:
             overrides[key] = getattr(args, key)
     if args.full:

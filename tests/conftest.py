@@ -25,6 +25,16 @@ def run_cli(*args, timeout=300):
     )
 
 
+@pytest.fixture(autouse=True)
+def float32_policy():
+    """Every test starts and ends with float32 layers, whatever a failed mixed precision run left."""
+    import keras
+
+    keras.mixed_precision.set_global_policy("float32")
+    yield
+    keras.mixed_precision.set_global_policy("float32")
+
+
 @pytest.fixture
 def fresh_python():
     return run_python

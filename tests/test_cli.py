@@ -78,6 +78,13 @@ def test_usage_errors_are_one_line(argv, message, capsys):
     assert err.count("\n") == 1 and message in err
 
 
+def test_run_with_a_missing_data_folder_is_one_line(tmp_path, capsys):
+    assert main(["run", "cats_dogs", "--data", str(tmp_path / "pets"), "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "does not exist" in err
+    assert not (tmp_path / "run").exists()
+
+
 def test_predict_output_must_be_npy_or_csv(trained_run, tmp_path, capsys):
     np.save(tmp_path / "images.npy", np.zeros((1, 28, 28, 1), "float32"))
     code = main(["predict", str(trained_run), str(tmp_path / "images.npy"), "--output", str(tmp_path / "p.txt")])

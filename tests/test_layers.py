@@ -3,7 +3,7 @@ import pytest
 
 import keras
 
-from mlkit.layers import Maxout, PolynomialFeatures, SumNormalization
+from mlkit.layers import IdentityShortcut, Maxout, PolynomialFeatures, SumNormalization, augmentation_layers
 from mlkit.losses import TargetWeightedSquaredError
 from model_testing import run_layer_test
 
@@ -65,3 +65,59 @@ def test_target_weighted_squared_error_values_and_serialisation():
     assert float(restored(truth, predicted)) == pytest.approx(expected, rel=1e-6)
     # Absent elements (t = 0) do not count directly.
     assert float(loss(truth[:1], np.array([[0.7, 0.3, 0.9]], "float32"))) == 0.0
+
+
+def test_identity_shortcut_contract_and_values():
+    inputs = np.arange(2 * 4 * 4 * 2, dtype="float32").reshape(2, 4, 4, 2)
+    layer = IdentityShortcut(5, strides=2)
+    run_layer_test(layer, inputs, (2, 2, 2, 5))
+    outputs = np.asarray(layer(inputs))
+    np.testing.assert_array_equal(outputs[..., :2], inputs[:, ::2, ::2, :])
+    np.testing.assert_array_equal(outputs[..., 2:], 0.0)
+    assert layer.count_params() == 0
+
+
+@pytest.mark.parametrize("kwargs", [{"filters": 0}, {"filters": 4, "strides": 0}, {"filters": 2.0}])
+def test_identity_shortcut_rejects_bad_arguments(kwargs):
+    with pytest.raises(ValueError):
+        IdentityShortcut(**kwargs)
+
+
+def test_identity_shortcut_cannot_drop_channels():
+    with pytest.raises(ValueError, match="shrink"):
+        IdentityShortcut(2)(np.zeros((1, 2, 2, 3), "float32"))
+
+
+AUGMENTATION = {"flip": "horizontal_and_vertical", "rotation": 0.1, "zoom": 0.1, "translation": 0.1,
+                "contrast": 0.3, "brightness": 0.2, "crop": [12, 12]}
+
+
+def test_augmentation_is_random_in_training_and_inactive_at_inference():
+    keras.utils.set_random_seed(0)
+    images = np.random.default_rng(0).random((4, 16, 16, 3)).astype("float32")
+    inputs = keras.Input((16, 16, 3))
+    x = inputs
+    for layer in augmentation_layers(AUGMENTATION):
+        x = layer(x)
+    model = keras.Model(inputs, x)
+    center = images[:, 2:14, 2:14, :]
+    np.testing.assert_allclose(np.asarray(model(images, training=False)), center, atol=1e-6)
+    first, second = (np.asarray(model(images, training=True)) for _ in range(2))
+    assert first.shape == second.shape == (4, 12, 12, 3)
+    assert not np.allclose(first, center) and not np.allclose(first, second)
+    assert first.min() >= 0.0 and first.max() <= 1.0  # photometric layers clip to value_range
+
+
+def test_augmentation_in_a_builder_is_inactive_in_predict():
+    from mlkit.models import simple_cnn
+
+    model = simple_cnn(input_shape=(16, 16, 3), filters=(4,), dense_units=(), augmentation=AUGMENTATION)
+    images = np.random.default_rng(1).random((4, 16, 16, 3)).astype("float32")
+    np.testing.assert_array_equal(model.predict(images, verbose=0), model.predict(images, verbose=0))
+
+
+@pytest.mark.parametrize("augmentation", [{"flip": "sideways"}, {"zoom": 1.0}, {"rotation": -0.1}, {"crop": [8]},
+                                          {"value_range": [1, 0]}, {"sharpen": 1}, ["flip"]])
+def test_augmentation_rejects_bad_settings(augmentation):
+    with pytest.raises(ValueError):
+        augmentation_layers(augmentation)

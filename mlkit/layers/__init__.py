@@ -1,7 +1,9 @@
-"""Custom Keras layers that Keras itself does not provide."""
+"""Custom Keras layers that Keras itself does not provide, and the image-augmentation layer factory."""
 
+from mlkit.layers.augmentation import AUGMENTATION_KEYS, augmentation_layers
+from mlkit.layers.identity_shortcut import IdentityShortcut
 from mlkit.layers.maxout import Maxout
 from mlkit.layers.polynomial_features import PolynomialFeatures
 from mlkit.layers.sum_normalization import SumNormalization
 
-__all__ = ["Maxout", "PolynomialFeatures", "SumNormalization"]
+__all__ = ["AUGMENTATION_KEYS", "IdentityShortcut", "Maxout", "PolynomialFeatures", "SumNormalization", "augmentation_layers"]

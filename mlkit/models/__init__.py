@@ -1,7 +1,14 @@
 """Functional Keras model builders, one per architecture of the notes."""
 
+from mlkit.models.alexnet import alexnet
+from mlkit.models.conv_arithmetic import conv_output_size
+from mlkit.models.fcn import fcn
+from mlkit.models.lenet import lenet5
 from mlkit.models.mlp import ACTIVATIONS, coffee_roasting_net, mlp, mnist_dnn, xor_net
 from mlkit.models.registry import build, get_builder, list_builders, register_builder
+from mlkit.models.resnet import resnet
+from mlkit.models.simple_cnn import simple_cnn
+from mlkit.models.vgg import vgg
 from mlkit.models.xps import xps_cnn
 from mlkit.models.regression import (
     elastic_net,
@@ -14,10 +21,14 @@ from mlkit.models.regression import (
 
 __all__ = [
     "ACTIVATIONS",
+    "alexnet",
     "build",
     "coffee_roasting_net",
+    "conv_output_size",
     "elastic_net",
+    "fcn",
     "get_builder",
+    "lenet5",
     "linear_regression",
     "list_builders",
     "logistic_regression",
@@ -26,7 +37,10 @@ __all__ = [
     "polynomial_regression",
     "raw_polynomial_coefficients",
     "register_builder",
+    "resnet",
+    "simple_cnn",
     "softmax_regression",
+    "vgg",
     "xor_net",
     "xps_cnn",
 ]

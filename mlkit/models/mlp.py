@@ -101,7 +101,8 @@ def mlp(
         if dropout:
             drop = keras.layers.AlphaDropout if activation == "selu" else keras.layers.Dropout
             x = drop(dropout, name=f"dropout_{index}")(x)
-    outputs = keras.layers.Dense(output_units, activation=output_activation, name="output")(x)
+    # float32 even under a mixed precision policy, for a stable loss.
+    outputs = keras.layers.Dense(output_units, activation=output_activation, dtype="float32", name="output")(x)
     return keras.Model(inputs, outputs, name=name)
 
 

@@ -60,3 +60,24 @@ def check_vector(name, value, length):
     if len(vector) != length:
         raise ValueError(f"`{name}` must have {length} entries, got {len(vector)}.")
     return vector
+
+
+def check_image_shape(name, value, allow_unknown_size=False):
+    """(height, width, channels); with `allow_unknown_size`, height and width may be None."""
+    if not isinstance(value, (list, tuple)) or len(value) != 3:
+        raise ValueError(f"`{name}` must be (height, width, channels), got {value!r}.")
+    height, width, channels = value
+    sizes = []
+    for size in (height, width):
+        if size is None and allow_unknown_size:
+            sizes.append(None)
+        else:
+            sizes.append(check_positive_int(name, size))
+    return (*sizes, check_positive_int(name, channels))
+
+
+def check_int_choice(name, value, choices):
+    """An integer from `choices` (e.g. a network depth)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) not in choices:
+        raise ValueError(f"`{name}` must be one of {', '.join(map(str, choices))}; got {value!r}.")
+    return int(value)

@@ -2,6 +2,7 @@
 
 from mlkit.training.export import export_model
 from mlkit.training.fit import set_seed
+from mlkit.training.precision import set_precision
 from mlkit.training.run_directory import RunDirectory
 from mlkit.training.strategy import resolve_strategy
 
@@ -11,6 +12,7 @@ COMMON_DEFAULTS = {
     "runs_root": "runs",
     "strategy": "auto",
     "deterministic": False,
+    "precision": "float32",  # float32 | mixed_bfloat16 | mixed_float16 | auto (see resolve_precision)
 }
 
 
@@ -34,6 +36,7 @@ def start_run(recipe, defaults, overrides=None):
     config = merge_config(defaults, overrides)
     set_seed(config["seed"], config["deterministic"])
     strategy = resolve_strategy(config["strategy"])
+    config["precision_policy"] = set_precision(config["precision"])
     if config["out"]:
         run_directory = RunDirectory(config["out"])
     else:
@@ -44,10 +47,15 @@ def start_run(recipe, defaults, overrides=None):
 
 
 def finish_run(run_directory, metrics, model=None, sample=None):
-    """Export the model (verified SavedModel) and write metrics.json; returns metrics."""
+    """Export the model (verified SavedModel) and write metrics.json; returns metrics.
+
+    Resets the global dtype policy to float32, so models built after a mixed
+    precision run in the same process are float32 again.
+    """
     if model is not None:
         export_model(model, run_directory.export, sample)
         metrics = {**metrics, "export": str(run_directory.export)}
     metrics = {**metrics, "run_directory": str(run_directory.path)}
     run_directory.write_metrics(metrics)
+    set_precision("float32")
     return metrics
