@@ -36,6 +36,7 @@ DEFAULTS = {
     "early_stopping_patience": 10,
 }
 IMAGE_BUILDERS = ("simple_cnn", "lenet5", "alexnet", "vgg", "resnet")
+SYNTHETIC_CLASSES = ("circle", "rectangle")
 
 
 def run(config=None):
@@ -43,20 +44,20 @@ def run(config=None):
     settings = merge_config(DEFAULTS, config)
     if settings["model"] not in IMAGE_BUILDERS:
         raise ValueError(f"`model` must be one of {', '.join(IMAGE_BUILDERS)}; got {settings['model']!r}.")
-    if settings["data"] is not None:
-        check_image_folder(settings["data"])
+    classes = None if settings["data"] is None else check_image_folder(settings["data"])
     config, run_directory, strategy = start_run("cats_dogs", DEFAULTS, config)
     data_path = config["data"]
     if data_path is None:
         data_path = run_directory.path / "synthetic_images"
         if not data_path.is_dir():
             write_shapes_image_folder(data_path, config["synthetic_images_per_class"], max(config["image_size"]),
-                                      seed=config["seed"])
+                                      SYNTHETIC_CLASSES, seed=config["seed"])
+        classes = SYNTHETIC_CLASSES
         print(f"mlkit: no --data given; training on a synthetic circle/rectangle folder at {data_path}",
               file=sys.stderr)
     global_batch = config["batch_size"] * strategy.num_replicas_in_sync
     # Two classes: one sigmoid unit and (batch, 1) float labels, the shape binary cross-entropy expects.
-    binary = len(check_image_folder(data_path)) == 2
+    binary = len(classes) == 2
     data = image_folder(data_path, tuple(config["image_size"]), config["validation_split"], config["seed"],
                         global_batch, label_mode="binary" if binary else "int")
     with strategy.scope():

@@ -6,22 +6,21 @@ in every channel, plus Gaussian noise. Later shapes cover earlier ones, and the
 mask says which shape owns each pixel (0 is background).
 """
 
-import numbers
-
 import numpy as np
 import tensorflow as tf
 
 from mlkit.data.pipeline import DatasetSplits, finish_pipeline
 from mlkit.io import atomic_path
+from mlkit.models.validation import check_positive_int
 
 SHAPE_CLASSES = ("background", "circle", "rectangle", "triangle")
 
 
 def shapes_segmentation_data(num_examples, image_size=64, max_shapes=3, noise=0.05, seed=0):
     """Images (n, size, size, 3) float32 in [0, 1] and masks (n, size, size) uint8 of SHAPE_CLASSES."""
-    num_examples = _check_positive("num_examples", num_examples)
-    image_size = _check_positive("image_size", image_size)
-    max_shapes = _check_positive("max_shapes", max_shapes)
+    num_examples = check_positive_int("num_examples", num_examples)
+    image_size = check_positive_int("image_size", image_size)
+    max_shapes = check_positive_int("max_shapes", max_shapes)
     if image_size < 16:
         raise ValueError(f"`image_size` must be at least 16 pixels, got {image_size}.")
     if not 0 <= noise < 1:
@@ -85,7 +84,7 @@ def write_shapes_image_folder(path, images_per_class=100, image_size=64, classes
     For trying `image_folder` and the cats_dogs recipe without downloading photos.
     The folder appears whole or not at all.
     """
-    images_per_class = _check_positive("images_per_class", images_per_class)
+    images_per_class = check_positive_int("images_per_class", images_per_class)
     unknown = [name for name in classes if name not in SHAPE_CLASSES[1:]]
     if unknown or len(set(classes)) < 2:
         raise ValueError(f"`classes` must be two or more of {', '.join(SHAPE_CLASSES[1:])}; got {classes!r}.")
@@ -103,8 +102,3 @@ def write_shapes_image_folder(path, images_per_class=100, image_size=64, classes
                 tf.io.write_file(str(temporary / name / f"{name}_{index:04d}.png"), tf.io.encode_png(image))
     return path
 
-
-def _check_positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
-    return int(value)

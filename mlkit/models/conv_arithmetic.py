@@ -2,6 +2,8 @@
 
 import numbers
 
+from mlkit.models.validation import check_positive_int
+
 PADDINGS = ("valid", "same")
 
 
@@ -20,10 +22,9 @@ def conv_output_size(size, kernel_size, padding=0, strides=1, dilation_rate=1):
     Returns ⌊(H + 2P − F_eff)/S⌋ + 1 — the formula of the notes, floored as every
     framework does when the window does not fit a whole number of times.
     """
-    for name, value, minimum in (("size", size, 1), ("kernel_size", kernel_size, 1), ("strides", strides, 1),
-                                 ("dilation_rate", dilation_rate, 1)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-            raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
+    for name, value in (("size", size), ("kernel_size", kernel_size), ("strides", strides),
+                        ("dilation_rate", dilation_rate)):
+        check_positive_int(name, value)
     if padding == "same":
         return -(-size // strides)
     if padding == "valid":
