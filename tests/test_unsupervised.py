@@ -10,6 +10,7 @@ from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.metrics import adjusted_rand_score
 
 from mlkit.unsupervised import LDA, PCA, FuzzyKMeans, KMeans, elbow, knee_point
+from mlkit.unsupervised import lloyd_pass as lloyd_module
 
 ESTIMATORS = [KMeans(3), FuzzyKMeans(3), PCA(2), LDA(1)]
 
@@ -22,16 +23,27 @@ def blobs():
     return points, init
 
 
-def test_kmeans_matches_sklearn_from_the_same_start(blobs):
+@pytest.fixture(params=["native", "xla"])
+def lloyd_kernel(request, monkeypatch):
+    """Runs a KMeans test once with the compiled Lloyd op and once with the XLA step."""
+    if request.param == "native" and lloyd_module.load_library() is None:
+        pytest.skip("the native Lloyd op is not built here")
+    if request.param == "xla":
+        monkeypatch.setattr(lloyd_module, "load_library", lambda: None)
+    return request.param
+
+
+def test_kmeans_matches_sklearn_from_the_same_start(blobs, lloyd_kernel):
     points, init = blobs
     ours = KMeans(5, init=init).fit(points)
+    assert ours.lloyd_kernel_ == lloyd_kernel
     theirs = SklearnKMeans(5, init=init, n_init=1, algorithm="lloyd").fit(points)
     assert adjusted_rand_score(ours.labels_, theirs.labels_) == 1.0  # same partition up to permutation
     assert ours.inertia_ == pytest.approx(theirs.inertia_, rel=1e-3)
     np.testing.assert_array_equal(ours.predict(points), ours.labels_)
 
 
-def test_kmeans_distortion_decreases_monotonically(blobs):
+def test_kmeans_distortion_decreases_monotonically(blobs, lloyd_kernel):
     points, _ = blobs
     model = KMeans(8, init="random", seed=3, tol=0, max_iter=30).fit(points)
     history = np.asarray(model.distortion_history_)
@@ -41,7 +53,7 @@ def test_kmeans_distortion_decreases_monotonically(blobs):
 
 
 @pytest.mark.parametrize("empty, expected_clusters", [("reinit", 4), ("remove", 3)])
-def test_kmeans_empty_clusters(empty, expected_clusters):
+def test_kmeans_empty_clusters(empty, expected_clusters, lloyd_kernel):
     points = np.array([[0, 0], [0, 1], [10, 10], [10, 11], [20, 0], [20, 1]], "float32")
     # The far-away fourth centroid never wins a point on the first assignment.
     init = np.array([[0, 0.5], [10, 10.5], [20, 0.5], [100, 100]], "float32")
@@ -52,11 +64,12 @@ def test_kmeans_empty_clusters(empty, expected_clusters):
         assert np.min(np.abs(points[:, None] - model.cluster_centers_[3]).sum(-1)) < 1e-6 or model.inertia_ < 3.0
 
 
-def test_kmeans_minibatch_stream_from_tf_data(blobs):
+def test_kmeans_minibatch_stream_from_tf_data(blobs, lloyd_kernel):
     points, init = blobs
     full = KMeans(5, init=init).fit(points)
     dataset = tf.data.Dataset.from_tensor_slices(points).batch(256)  # make_blobs rows are already shuffled
     streamed = KMeans(5, init=init, max_iter=20).fit(dataset)  # 20 passes of 12 mini-batches
+    assert streamed.lloyd_kernel_ == lloyd_kernel
     assert streamed.inertia_ == pytest.approx(full.inertia_, rel=0.02)
     assert adjusted_rand_score(streamed.predict(points), full.labels_) > 0.95
 

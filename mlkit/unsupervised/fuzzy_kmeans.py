@@ -6,7 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 from mlkit.unsupervised.base import Estimator, as_matrix, check_features, squared_distances
-from mlkit.unsupervised.kmeans import check_positive_integers, initial_centroids
+from mlkit.unsupervised.kmeans import centroid_tolerance, check_positive_integers, initial_centroids
 
 
 @tf.function(jit_compile=True, reduce_retracing=True)
@@ -46,7 +46,7 @@ class FuzzyKMeans(Estimator):
         centroids = initial_centroids(numpy_points, self.n_clusters, self.init, np.random.default_rng(self.seed))
         centroids = tf.constant(centroids, dtype=points.dtype)
         beta = tf.constant(self.beta, dtype=points.dtype)
-        tolerance = self.tol * float(np.mean(np.var(numpy_points, axis=0)))
+        tolerance = centroid_tolerance(points, self.tol)
         for iteration in range(1, self.max_iter + 1):
             updated = _soft_step(points, centroids, beta)
             shift = float(tf.reduce_sum(tf.square(updated - centroids)))

@@ -1,5 +1,5 @@
-"""K-means (Lloyd) in TensorFlow: XLA-compiled iterations, empty-cluster handling,
-mini-batches streamed from `tf.data`, and the elbow method (SPEC §5)."""
+"""K-means (Lloyd) in TensorFlow: fused Lloyd passes (`lloyd_pass`), empty-cluster
+handling, mini-batches streamed from `tf.data`, and the elbow method (SPEC §5)."""
 
 import dataclasses
 import numbers
@@ -8,31 +8,10 @@ import numpy as np
 import tensorflow as tf
 
 from mlkit.unsupervised.base import Estimator, as_matrix, check_features, squared_distances
+from mlkit.unsupervised.lloyd_pass import kernel_for, lloyd_pass
 
 INITS = ("k-means++", "random")
 EMPTY_POLICIES = ("reinit", "remove")
-
-
-@tf.function(jit_compile=True, reduce_retracing=True)
-def _lloyd_step(points, centroids, points_squared_sum):
-    """One assignment + update: per-cluster sums and counts, total distortion.
-
-    ||x||² does not change the argmin, so it is added once as a precomputed sum;
-    XLA fuses the rest into one pass (a segment sum beats a one-hot matmul here).
-    """
-    clusters = tf.shape(centroids)[0]
-    partial = tf.reduce_sum(tf.square(centroids), axis=1) - 2.0 * tf.matmul(points, centroids, transpose_b=True)
-    labels = tf.argmin(partial, axis=1, output_type=tf.int32)
-    sums = tf.math.unsorted_segment_sum(points, labels, clusters)
-    counts = tf.math.unsorted_segment_sum(tf.ones_like(points[:, 0]), labels, clusters)
-    inertia = points_squared_sum + tf.reduce_sum(tf.reduce_min(partial, axis=1))
-    return sums, counts, inertia
-
-
-@tf.function(jit_compile=True, reduce_retracing=True)
-def _assign(points, centroids):
-    distances = squared_distances(points, centroids)
-    return tf.argmin(distances, axis=1, output_type=tf.int32), tf.reduce_min(distances, axis=1)
 
 
 def kmeans_plus_plus(points, n_clusters, rng):
@@ -47,6 +26,13 @@ def kmeans_plus_plus(points, n_clusters, rng):
         centroids.append(points[index])
         closest = np.minimum(closest, np.sum((points - points[index]) ** 2, axis=1))
     return np.stack(centroids)
+
+
+def centroid_tolerance(points, tol):
+    """scikit-learn's stopping threshold: tol × the mean feature variance (0 skips the pass)."""
+    if tol == 0:
+        return 0.0
+    return tol * float(tf.reduce_mean(tf.math.reduce_variance(points, axis=0)))
 
 
 def check_positive_integers(estimator, names):
@@ -87,7 +73,8 @@ class KMeans(Estimator):
 
     Learned: `cluster_centers_`, `labels_`, `inertia_` (Σ squared distances),
     `distortion_` (`J = inertia_ / m`), `distortion_history_` (J per iteration,
-    non-increasing), `n_iter_`, `n_clusters_` (K after removals).
+    non-increasing), `n_iter_`, `n_clusters_` (K after removals), `lloyd_kernel_`
+    ("native": the compiled fused op, or "xla"; see `mlkit.unsupervised.lloyd_pass`).
 
     `fit` also takes a batched `tf.data.Dataset` of feature rows (or (features, label)
     pairs), for data that does not fit in memory: mini-batch k-means (Sculley 2010),
@@ -119,7 +106,7 @@ class KMeans(Estimator):
             return self._fit_stream(X)
         points = as_matrix(X, min_rows=self.n_clusters)
         numpy_points = points.numpy()
-        tolerance = self.tol * float(np.mean(np.var(numpy_points, axis=0)))
+        tolerance = centroid_tolerance(points, self.tol)
         rng = np.random.default_rng(self.seed)
         restarts = 1 if not isinstance(self.init, str) else self.n_init
         best = None
@@ -136,31 +123,31 @@ class KMeans(Estimator):
         self.n_iter_ = iterations
         self.n_clusters_ = len(centroids)
         self.n_features_in_ = numpy_points.shape[1]
+        self.lloyd_kernel_ = kernel_for(points)
         return self
 
     def _lloyd(self, points, centroids, tolerance, rng):
         size = points.shape[0]
-        centroids = tf.constant(centroids, dtype=points.dtype)
-        squared_sum = tf.reduce_sum(tf.square(points))
+        dtype = points.dtype.as_numpy_dtype
         history = []
         iteration = 0
         for iteration in range(1, self.max_iter + 1):
-            sums, counts, inertia = _lloyd_step(points, centroids, squared_sum)
-            history.append(float(inertia) / size)
+            _, _, sums, counts, inertia = lloyd_pass(points, tf.constant(centroids))
+            history.append(float(inertia) / size)  # J of the assignment to the current centroids
             counts = counts.numpy()
-            updated = sums.numpy() / np.maximum(counts, 1)[:, None]
+            updated = (sums.numpy() / np.maximum(counts, 1)[:, None]).astype(dtype)
             empty = counts == 0
             if empty.any():
                 if self.empty == "remove":
                     updated = updated[~empty]
                 else:  # re-seed at random data points
                     updated[empty] = tf.gather(points, rng.choice(size, int(empty.sum()), replace=False)).numpy()
-            shift = np.inf if empty.any() else float(np.sum((updated - centroids.numpy()) ** 2))
-            centroids = tf.constant(updated, dtype=points.dtype)
+            shift = np.inf if empty.any() else float(np.sum((updated - centroids) ** 2))
+            centroids = updated
             if shift <= tolerance:
                 break
-        labels, distances = _assign(points, centroids)  # labels consistent with the final centroids
-        return centroids.numpy(), labels.numpy(), float(tf.reduce_sum(distances)), history, iteration
+        labels, _, _, _, inertia = lloyd_pass(points, tf.constant(centroids))  # labels of the final centroids
+        return centroids, labels.numpy(), float(inertia), history, iteration
 
     def _fit_stream(self, dataset):
         rng = np.random.default_rng(self.seed)
@@ -174,13 +161,10 @@ class KMeans(Estimator):
                         raise ValueError("The first batch must hold at least `n_clusters` rows.")
                     centroids = self._initial_centroids(batch.numpy(), rng).astype(batch.dtype.as_numpy_dtype)
                     seen = np.zeros(self.n_clusters)
-                labels, distances = _assign(batch, tf.constant(centroids))
-                labels = labels.numpy()
-                total += float(tf.reduce_sum(distances))
+                _, _, batch_sums, batch_counts, inertia = lloyd_pass(batch, tf.constant(centroids))
+                batch_sums, batch_counts = batch_sums.numpy(), batch_counts.numpy()
+                total += float(inertia)
                 count += batch.shape[0]
-                batch_counts = np.bincount(labels, minlength=len(centroids))
-                batch_sums = np.zeros_like(centroids)
-                np.add.at(batch_sums, labels, batch.numpy())
                 seen += batch_counts
                 moved = batch_counts > 0
                 # Centroid = running mean of every point ever assigned to it.
@@ -189,7 +173,7 @@ class KMeans(Estimator):
             if centroids is None:
                 raise ValueError("The dataset yielded no data.")
             history.append(total / count)
-        inertia = sum(float(tf.reduce_sum(_assign(_batch_features(b), tf.constant(centroids))[1])) for b in dataset)
+        inertia = sum(float(lloyd_pass(_batch_features(b), tf.constant(centroids))[4]) for b in dataset)
         self.cluster_centers_ = centroids
         self.inertia_ = inertia
         self.distortion_ = inertia / count
@@ -197,6 +181,7 @@ class KMeans(Estimator):
         self.n_iter_ = self.max_iter
         self.n_clusters_ = len(centroids)
         self.n_features_in_ = centroids.shape[1]
+        self.lloyd_kernel_ = kernel_for(batch)
         return self
 
     def _points_and_centroids(self, X):
@@ -205,7 +190,7 @@ class KMeans(Estimator):
         return points, tf.constant(self.cluster_centers_, dtype=points.dtype)
 
     def predict(self, X):
-        return _assign(*self._points_and_centroids(X))[0].numpy()
+        return lloyd_pass(*self._points_and_centroids(X))[0].numpy()
 
     def fit_predict(self, X, y=None):
         return self.fit(X).labels_
@@ -216,7 +201,7 @@ class KMeans(Estimator):
 
     def score(self, X, y=None):
         """Negative inertia on X (higher is better), as in scikit-learn."""
-        return -float(tf.reduce_sum(_assign(*self._points_and_centroids(X))[1]))
+        return -float(lloyd_pass(*self._points_and_centroids(X))[4])
 
 
 def _batch_features(batch):
