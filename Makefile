@@ -25,7 +25,7 @@ $(STAMP): setup.cfg pyproject.toml mlkit/unsupervised/lloyd_pass.cc
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
-	$(BIN)/python -m mlkit.unsupervised.lloyd_pass --build
+	$(BIN)/python -m mlkit.unsupervised.build_lloyd_pass
 	touch $(STAMP)
 
 # One target per recipe.

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from mlkit.unsupervised import lloyd_pass as lloyd_module
+from mlkit.unsupervised import build_lloyd_pass
 from mlkit.unsupervised.lloyd_pass import build, find_compiler, kernel_for, library_path, load_library, lloyd_pass
 
 KERNELS = ["native", "xla"]
@@ -34,7 +34,7 @@ def reference(points, centroids):
 def test_the_native_op_is_built_where_it_can_be():
     if find_compiler() is None or not cpu_has_avx512():
         pytest.skip("no C++ compiler or no AVX-512: KMeans uses the XLA step")
-    assert library_path().exists(), "run `make install` (python -m mlkit.unsupervised.lloyd_pass --build)"
+    assert library_path().exists(), "run `make install` (python -m mlkit.unsupervised.build_lloyd_pass)"
     assert load_library() is not None
 
 
@@ -80,7 +80,7 @@ def test_kernel_choice():
 def test_build_command(capsys):
     if load_library() is None:
         pytest.skip("the native Lloyd op is not built here")
-    assert lloyd_module.main(["--build"]) == 0
+    assert build_lloyd_pass.main([]) == 0
     assert "up to date" in capsys.readouterr().out
 
 

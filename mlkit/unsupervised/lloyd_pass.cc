@@ -4,7 +4,7 @@
 // same sweep, and the n × k distance matrix is never written to memory. The XLA step
 // (a matmul, an argmin and a segment sum, each a separate pass) was slower than
 // scikit-learn's chunked Cython loop; no library ships this op, so it is written here.
-// Built by `python -m mlkit.unsupervised.lloyd_pass --build` (the Makefile's install)
+// Built by `python -m mlkit.unsupervised.build_lloyd_pass` (the Makefile's install)
 // with -march=native. The kernel is AVX-512 only: written portably, compilers vectorised
 // it across points instead of centroids and it ran 7× slower than the XLA step, so
 // machines without AVX-512 (and float64 data) use the XLA step instead.

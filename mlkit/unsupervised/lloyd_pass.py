@@ -3,20 +3,18 @@ per-cluster sums and counts of the update step.
 
 For float32 points on the CPU this runs `lloyd_pass.cc`, a fused TensorFlow custom op
 that reads each point once; it is compiled at install (`python -m
-mlkit.unsupervised.lloyd_pass --build`, called by `make install`). Without a C++
+mlkit.unsupervised.build_lloyd_pass`, called by `make install`). Without a C++
 compiler or AVX-512, for float64, or for tensors on a GPU/TPU, the same outputs come
 from an XLA-compiled step.
 
     labels, distances, sums, counts, inertia = lloyd_pass(points, centroids)
 """
 
-import argparse
 import functools
 import hashlib
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -116,29 +114,3 @@ def lloyd_pass(points, centroids, kernel="auto"):
     if kernel_for(points, kernel) == "native":
         return load_library().mlkit_lloyd_pass(points=points, centroids=centroids)
     return _xla_pass(points, centroids)
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(description="Build the fused k-means Lloyd op.")
-    parser.add_argument("--build", action="store_true", help="compile it unless this source is already built")
-    args = parser.parse_args(argv)
-    path = library_path()
-    if not args.build:
-        print(f"{path} ({'built' if path.exists() else 'not built'})")
-        return 0
-    if path.exists():
-        print(f"lloyd_pass: up to date ({path.name})")
-        return 0
-    if find_compiler() is None:
-        print("lloyd_pass: no C++ compiler found; KMeans will use the XLA step.", file=sys.stderr)
-        return 0
-    try:
-        print(f"lloyd_pass: built {build().name}")
-    except RuntimeError as error:
-        # Not fatal: KMeans falls back to the XLA step with the same results.
-        print(f"lloyd_pass: {error}; KMeans will use the XLA step.", file=sys.stderr)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
