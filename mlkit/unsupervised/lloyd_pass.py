@@ -48,9 +48,9 @@ def build(compiler=None):
     if compiler is None:
         raise RuntimeError("No C++ compiler found (set CXX or install g++).")
     target = library_path()
-    errors = []
+    message = "(no message)"
     for flags in _FLAG_SETS:
-        handle, partial = tempfile.mkstemp(suffix=".so", dir=target.parent)
+        handle, partial = tempfile.mkstemp(prefix=".building-", suffix=".so", dir=target.parent)
         os.close(handle)
         command = [compiler, "-shared", "-fPIC", *flags, "-w", *tf.sysconfig.get_compile_flags(), str(SOURCE),
                    "-o", partial, *tf.sysconfig.get_link_flags()]
@@ -63,8 +63,9 @@ def build(compiler=None):
             load_library.cache_clear()
             return target
         os.unlink(partial)
-        errors.append(result.stderr.strip().splitlines()[-1:] or ["(no message)"])
-    raise RuntimeError(f"Compiling {SOURCE.name} failed: {errors[-1][0]}")
+        lines = result.stderr.strip().splitlines()
+        message = next((line for line in lines if "error" in line), lines[-1] if lines else message)
+    raise RuntimeError(f"Compiling {SOURCE.name} failed: {message}")
 
 
 @functools.cache
