@@ -5,8 +5,8 @@
 // (a matmul, an argmin and a segment sum, each a separate pass) was slower than
 // scikit-learn's chunked Cython loop; no library ships this op, so it is written here.
 // Built by `python -m mlkit.unsupervised.build_lloyd_pass` (the Makefile's install)
-// with -march=native. The kernel is AVX-512 only: written portably, compilers vectorised
-// it across points instead of centroids and it ran 7× slower than the XLA step, so
+// with -march=native. The kernel is AVX-512 only: written portably, GCC vectorised it
+// across points instead of centroids and it ran 3–6× slower than the XLA step, so
 // machines without AVX-512 (and float64 data) use the XLA step instead.
 #if !defined(__AVX512F__)
 #error "lloyd_pass.cc needs AVX-512 (this CPU or compiler lacks it; KMeans uses the XLA step)"
@@ -90,8 +90,7 @@ struct PreparedCentroids {
 // kPointsPerStep points at a time, sixteen centroids per register: each feature of each
 // point is broadcast from memory into one FMA, which keeps both FMA ports busy.
 template <int64_t kPoints>
-void AssignStep(const float* points, int64_t d, const PreparedCentroids& prepared,
-                      int32_t* labels) {
+void AssignStep(const float* points, int64_t d, const PreparedCentroids& prepared, int32_t* labels) {
   float best_value[kPoints];
   int32_t best[kPoints];
   std::fill_n(best_value, kPoints, std::numeric_limits<float>::infinity());
@@ -119,8 +118,7 @@ void AssignStep(const float* points, int64_t d, const PreparedCentroids& prepare
   std::copy_n(best, kPoints, labels);
 }
 
-void Assign(const float* points, int64_t rows, int64_t d, const PreparedCentroids& prepared,
-                  int32_t* labels) {
+void Assign(const float* points, int64_t rows, int64_t d, const PreparedCentroids& prepared, int32_t* labels) {
   int64_t i = 0;
   for (; i + kPointsPerStep <= rows; i += kPointsPerStep) {
     AssignStep<kPointsPerStep>(points + i * d, d, prepared, labels + i);
