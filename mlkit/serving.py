@@ -13,6 +13,7 @@ class ServedModel:
     saved_model: object  # keeps the variables alive for `serve`
     input_shape: tuple  # without the batch axis
     dtype: str
+    input_range: tuple = None  # (min, max) of the training inputs, if the export recorded it
 
     def predict(self, examples):
         """An array, or a dict of arrays for a model with named outputs."""
@@ -28,87 +29,147 @@ class ServedModel:
             return np.concatenate([outputs[key].reshape(len(examples), -1) for key in sorted(outputs)], axis=1)
         return outputs
 
+    def check_range(self, examples, source):
+        """Refuse inputs outside the range the model was trained on (e.g. 0–255 pixels for a 0–1 model)."""
+        if self.input_range is None:
+            return
+        low, high = self.input_range
+        margin = 0.05 * (high - low)
+        found_low, found_high = float(examples.min()), float(examples.max())
+        if found_low < low - margin or found_high > high + margin:
+            raise ValueError(f"{source} holds values from {found_low:g} to {found_high:g}; the model was trained on "
+                             f"{low:g} to {high:g} (scale the inputs the same way)")
+
+
+def find_export(path):
+    """The SavedModel directory for `path`: itself, RUN/export, or the single RUN/export/<name>."""
+    path = Path(path)
+    if not path.exists():
+        raise ValueError(f"{path} does not exist")
+    if (path / "saved_model.pb").is_file():
+        return path
+    export = path / "export"
+    if (export / "saved_model.pb").is_file():
+        return export
+    parts = sorted(child for child in export.iterdir() if (child / "saved_model.pb").is_file()) if export.is_dir() else []
+    if len(parts) == 1:
+        return parts[0]
+    if parts:
+        raise ValueError(f"{path} exports several models; name one: {', '.join(str(part) for part in parts)}")
+    raise ValueError(f"{path} is not a SavedModel (no saved_model.pb) nor a run directory with an export; "
+                     "run `mlkit export RUN` first")
+
 
 def load_saved_model(path):
-    """Load a `model.export` SavedModel and read the shape of its `serve` input."""
+    """Load a SavedModel written by `export_model` and read its `serve` input and recorded range."""
     import tensorflow as tf
 
-    path = Path(path)
-    if not (path / "saved_model.pb").is_file():
-        raise ValueError(f"{path} is not a SavedModel directory (no saved_model.pb).")
-    loaded = tf.saved_model.load(str(path))
+    path = find_export(path)
+    try:
+        loaded = tf.saved_model.load(str(path))
+    except Exception as error:  # noqa: BLE001  (TF raises many kinds for truncated or corrupt files)
+        raise ValueError(f"cannot load the SavedModel in {path}: {_first_line(error)}") from None
     if not hasattr(loaded, "serve"):
         raise ValueError(f"{path} has no `serve` endpoint; export it with `mlkit export`.")
     specs = [spec for spec in tf.nest.flatten(loaded.serve.input_signature) if isinstance(spec, tf.TensorSpec)]
     if len(specs) != 1:
         raise ValueError(f"{path} takes {len(specs)} inputs; `mlkit predict` handles single-input models.")
     spec = specs[0]
-    return ServedModel(loaded, tuple(spec.shape[1:]), spec.dtype.name)
+    input_range = None
+    metadata = path / "serving.json"
+    if metadata.is_file():
+        from mlkit.io import read_json
+
+        recorded = read_json(metadata).get("input_range")
+        input_range = tuple(recorded) if recorded else None
+    return ServedModel(loaded, tuple(spec.shape[1:]), spec.dtype.name, input_range)
+
+
+def _first_line(error):
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
 def read_examples(path, input_shape):
     """Read a .npy or .csv of examples and shape it as `(n, *input_shape)`.
 
     A CSV row (or flattened .npy row) with as many values as one example is
-    reshaped; a single unbatched example gets a batch axis.
+    reshaped; a single unbatched example gets a batch axis. Every problem is
+    one ValueError naming the file.
     """
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path} is a directory; give a .npy or .csv file")
     if not path.is_file():
         raise ValueError(f"input file not found: {path}")
     suffix = path.suffix.lower()
     if suffix == ".npy":
         try:
             array = np.load(path, allow_pickle=False)
-        except (ValueError, OSError) as error:
+        except (ValueError, OSError, EOFError) as error:
             raise ValueError(f"cannot read {path} as .npy: {error}") from None
     elif suffix in (".csv", ".txt"):
         array = _read_numeric_csv(path)
     else:
         raise ValueError(f"unsupported input type {suffix or '(none)'}: give a .npy or .csv file")
-    if not np.issubdtype(array.dtype, np.number):
+    if np.iscomplexobj(array):
+        raise ValueError(f"{path} holds complex numbers; the model takes real values")
+    if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
         raise ValueError(f"{path} holds non-numeric data ({array.dtype}).")
-    array = array.astype("float32")
-    if not np.isfinite(array).all():
+    if array.ndim == 0 or array.size == 0:
+        raise ValueError(f"{path} holds no examples (shape {array.shape}).")
+    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
         raise ValueError(f"{path} contains NaN or infinite values.")
+    if np.abs(array).max() > np.finfo("float32").max:
+        raise ValueError(f"{path} holds values beyond the float32 range.")
+    array = array.astype("float32")
     size = int(np.prod(input_shape))
     if array.shape == tuple(input_shape):
         array = array[None]
-    elif array.ndim >= 1 and array.shape[1:] != tuple(input_shape):
+    elif array.shape[1:] != tuple(input_shape):
         if array.ndim == 1 and array.size == size:
             array = array[None]
-        if array[0].size != size:
+        if array.ndim < 2 or array[0].size != size:
+            shape = array.shape[1:] if array.ndim > 1 else array.shape
             raise ValueError(
-                f"{path} has examples of shape {array.shape[1:] or array.shape}; the model expects {tuple(input_shape)} ({size} values each)."
+                f"{path} has examples of shape {shape}; the model expects {tuple(input_shape)} ({size} values each)."
             )
         array = array.reshape((-1,) + tuple(input_shape))
-    if len(array) == 0:
-        raise ValueError(f"{path} holds no examples.")
     return array
 
 
 def _read_numeric_csv(path):
-    import pandas as pd
-
+    """Rows of numbers; an optional header row; every row the same length."""
     try:
-        frame = pd.read_csv(path, header=None)
-        if frame.empty:
-            raise ValueError(f"{path} is empty.")
-        if not all(pd.api.types.is_numeric_dtype(dtype) for dtype in frame.dtypes):
-            frame = pd.read_csv(path)  # the first row was a header
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        raise ValueError(f"cannot read {path} as CSV: {error}") from None
-    if not all(pd.api.types.is_numeric_dtype(dtype) for dtype in frame.dtypes):
-        raise ValueError(f"{path} has non-numeric values.")
-    return frame.to_numpy()
+        lines = [line for line in path.read_text().splitlines() if line.strip()]
+    except UnicodeDecodeError:
+        raise ValueError(f"cannot read {path} as CSV: not text") from None
+    if not lines:
+        raise ValueError(f"{path} is empty.")
+    rows = [line.split(",") for line in lines]
+    try:
+        [float(value) for value in rows[0]]
+    except ValueError:
+        rows = rows[1:]  # the first row was a header
+        if not rows:
+            raise ValueError(f"{path} has a header but no rows.") from None
+    width = len(rows[0])
+    for number, row in enumerate(rows, start=1):
+        if len(row) != width:
+            raise ValueError(f"{path} is ragged: data row {number} has {len(row)} values, the first has {width}.")
+    try:
+        return np.array([[float(value) for value in row] for row in rows], "float64")
+    except ValueError as error:
+        raise ValueError(f"{path} has non-numeric values ({error}).") from None
 
 
-def write_predictions(path, predictions):
-    """Write predictions as .npy or .csv, atomically."""
+def write_predictions(path, predictions, replace=False):
+    """Write predictions as .npy or .csv, atomically; an existing file is kept unless `replace`."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".npy", ".csv"):
         raise ValueError(f"--output must end in .npy or .csv, got {path.name}")
-    with atomic_path(path) as temporary:
+    with atomic_path(path, replace=replace) as temporary:
         if suffix == ".npy":
             with open(temporary, "wb") as handle:
                 np.save(handle, predictions)

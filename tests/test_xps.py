@@ -167,7 +167,7 @@ def test_baseline_recovers_noiseless_two_element_mixture():
         shift_levels=np.zeros((1, 2), int), resolution_levels=np.zeros(1, int), thickness=np.array([10.0]),
         charging_shift=np.zeros(1), background_scale=np.array([0.75]), total_counts=np.ones(1),
     ))
-    fractions, thickness = LinearCombinationFit(simulator, thickness_grid=[0, 5, 10, 15, 20]).fit().predict(spectrum)
+    fractions, thickness = LinearCombinationFit(simulator, thickness_grid=[0, 5, 10, 15, 20]).fit().quantify(spectrum)
     assert abs(fractions[0, indices[0]] - 0.4) < 0.01 and abs(fractions[0, indices[1]] - 0.6) < 0.01
     assert fractions[0].sum() == pytest.approx(1.0)
     assert thickness[0] == 10.0

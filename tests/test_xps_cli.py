@@ -7,9 +7,9 @@ import pytest
 import tensorflow as tf
 
 from conftest import run_cli
-from mlkit.cli import main
+from mlkit_cli import main
 from mlkit.xps import XPSSimulator, load_xps_model, physics, write_vamas
-from recipes import get_recipe
+from mlkit.recipes import get_recipe
 
 TINY = {
     "epochs": 2,
@@ -41,6 +41,7 @@ def measured(tmp_path_factory, run_directory):
     return folder, simulator, fractions[0]
 
 
+@pytest.mark.slow
 def test_recipe_writes_metrics_report_plots_and_export(run_directory):
     out, metrics = run_directory
     for method in ("cnn", "baseline_nnls"):
@@ -52,9 +53,10 @@ def test_recipe_writes_metrics_report_plots_and_export(run_directory):
     for plot in ("examples", "parity", "element_errors", "thickness", "learning_curves"):
         assert (out / "plots" / f"{plot}.png").is_file(), plot
     config = json.loads((out / "config.json").read_text())
-    assert config["simulator_settings"]["points"] == 500 and config["model"]["builder"] == "xps_cnn"
+    assert config["simulator"]["points"] == 500 and config["builders"]["model"]["builder"] == "xps_cnn"
 
 
+@pytest.mark.slow
 def test_exported_model_reloads_with_identical_outputs(run_directory):
     import keras
 
@@ -62,7 +64,7 @@ def test_exported_model_reloads_with_identical_outputs(run_directory):
     model = keras.saving.load_model(out / "model.keras", safe_mode=True)
     spectra = XPSSimulator(**TINY["simulator"]).sample(4, seed=5)[0]
     expected = model(spectra, training=False)
-    saved_model = tf.saved_model.load(str(out / "export"))  # keep it alive: `serve` uses its variables
+    saved_model = tf.saved_model.load(str(out / "export" / "model"))  # keep it alive: `serve` uses its variables
     served = saved_model.serve(tf.constant(spectra))
     for key in ("composition", "thickness"):
         np.testing.assert_allclose(np.asarray(served[key]), np.asarray(expected[key]), rtol=1e-5, atol=1e-6)
@@ -72,6 +74,7 @@ def test_exported_model_reloads_with_identical_outputs(run_directory):
     assert thickness.shape == (4,) and np.all((thickness >= 0) & (thickness <= 40))
 
 
+@pytest.mark.slow
 def test_predict_reads_text_and_vamas_alike(run_directory, measured, tmp_path):
     out, _ = run_directory
     folder, _, _ = measured
@@ -86,6 +89,7 @@ def test_predict_reads_text_and_vamas_alike(run_directory, measured, tmp_path):
     assert (tmp_path / "plots" / "sample.csv.png").is_file() and (tmp_path / "plots" / "sample.vms.png").is_file()
 
 
+@pytest.mark.slow
 def test_predict_kinetic_energy_text(run_directory, measured, tmp_path):
     out, _ = run_directory
     _, simulator, _ = measured
@@ -102,19 +106,29 @@ def _write(path, energy, counts):
     return path
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case, message", [
     ("short", "the model needs"),
     ("nan", "NaN"),
     ("negative", "negative counts"),
-    ("garbage", "two numeric columns"),
+    ("garbage", "no numeric rows"),
     ("bad_vamas", "cannot read as VAMAS"),
+    ("truncated_vamas", "the file ends early"),
     ("magnesium", "trained for 1486.6 eV"),
     ("missing", "not found"),
+    ("directory", "is a directory"),
+    ("overflow", "are not detector counts"),
+    ("five_points", "only 5 points"),
+    ("constant", "no peaks"),
+    ("single_spike", "no peaks"),
+    ("three_columns", "3 columns; expected two"),
 ])
-def test_predict_bad_inputs_fail_with_one_line_and_write_nothing(run_directory, tmp_path, capsys, case, message):
+@pytest.mark.slow
+def test_predict_bad_inputs_fail_with_one_line_and_write_nothing(run_directory, measured, tmp_path, capsys, case,
+                                                                  message):
     out, _ = run_directory
     energy = np.linspace(0, 1200, 700)
-    counts = np.full(700, 10.0)
+    counts = 100 + 50 * np.exp(-0.5 * ((energy - 285) / 2) ** 2) + 80 * np.exp(-0.5 * ((energy - 531) / 2) ** 2)
     good = _write(tmp_path / "good.csv", energy, counts)
     if case == "short":
         bad = _write(tmp_path / "bad.csv", energy[:300], counts[:300])
@@ -128,8 +142,26 @@ def test_predict_bad_inputs_fail_with_one_line_and_write_nothing(run_directory, 
     elif case == "bad_vamas":
         bad = tmp_path / "bad.vms"
         bad.write_text("VAMAS Surface Chemical Analysis Standard Data Transfer Format 1988 May 4\ntruncated\n")
+    elif case == "truncated_vamas":
+        lines = (measured[0] / "sample.vms").read_text().splitlines()
+        bad = tmp_path / "bad.vms"
+        bad.write_text("\n".join(lines[: len(lines) // 2]) + "\n")
     elif case == "magnesium":
         bad = write_vamas(tmp_path / "bad.vms", energy, counts, physics.PHOTON_ENERGIES["Mg"])
+    elif case == "directory":
+        bad = tmp_path / "folder.csv"
+        bad.mkdir()
+    elif case == "overflow":
+        bad = _write(tmp_path / "bad.csv", energy, counts * 1e302)
+    elif case == "five_points":
+        bad = _write(tmp_path / "bad.csv", np.linspace(0, 1200, 5), np.full(5, 100.0))
+    elif case == "constant":
+        bad = _write(tmp_path / "bad.csv", energy, np.full(700, 10.0))
+    elif case == "single_spike":
+        bad = _write(tmp_path / "bad.csv", energy, np.where(np.arange(700) == 350, 1e5, 10.0))
+    elif case == "three_columns":
+        bad = tmp_path / "bad.csv"
+        np.savetxt(bad, np.c_[energy, counts, counts], delimiter=",")
     else:
         bad = tmp_path / "missing.csv"
     code = main(["xps", "predict", str(out), str(good), str(bad), "--plot", str(tmp_path / "plots")])
@@ -141,9 +173,21 @@ def test_predict_bad_inputs_fail_with_one_line_and_write_nothing(run_directory, 
 
 def test_predict_rejects_a_model_that_is_not_xps(tmp_path, capsys):
     assert main(["xps", "predict", str(tmp_path), str(tmp_path / "x.csv")]) == 2
-    assert "not an exported XPS model" in capsys.readouterr().err
+    assert "is not a SavedModel" in capsys.readouterr().err
 
 
+@pytest.mark.slow
+def test_predict_checks_the_plot_folder_before_printing(run_directory, measured, tmp_path, capsys):
+    out, _ = run_directory
+    folder, _, _ = measured
+    not_a_folder = tmp_path / "plots"
+    not_a_folder.write_text("mine")
+    assert main(["xps", "predict", str(out), str(folder / "sample.csv"), "--plot", str(not_a_folder)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "is a file" in captured.err and not_a_folder.read_text() == "mine"
+
+
+@pytest.mark.slow
 def test_simulate_writes_shards(tmp_path):
     result = run_cli("xps", "simulate", "--n", "30", "--out", tmp_path / "data", "--shard-size", "20",
                      "--set", "points=300", "--set", "source=Mg")
@@ -162,6 +206,7 @@ def test_simulate_rejects_bad_settings(tmp_path, capsys):
         assert not (tmp_path / "bad").exists()
 
 
+@pytest.mark.slow
 def test_recipe_trains_from_simulated_shards(tmp_path):
     from mlkit.xps import XPSSimulator as Simulator, write_shards
 
@@ -170,4 +215,4 @@ def test_recipe_trains_from_simulated_shards(tmp_path):
                                      "epochs": 1, "baseline": False, "test_size": 8})
     assert metrics["train_size"] == 100 and metrics["baseline_nnls"] is None
     config = json.loads((tmp_path / "run" / "config.json").read_text())
-    assert config["simulator_settings"]["points"] == 300
+    assert config["simulator_settings"]["points"] == 300 and "simulator_settings" in config["recorded"]

@@ -37,7 +37,7 @@ def finish_pipeline(dataset, batch_size, shuffle=False, seed=0, repeat=False, ca
         dataset = dataset.cache(cache if isinstance(cache, str) else "")
     if shuffle:
         size = dataset.cardinality()
-        buffer = 10_000 if size < 0 else int(min(size, 10_000))
+        buffer = 60_000 if size < 0 else int(min(size, 60_000))  # all of MNIST: a full shuffle
         dataset = dataset.shuffle(max(buffer, 1), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(int(batch_size))
     if batch_map is not None:

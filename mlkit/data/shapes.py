@@ -11,7 +11,7 @@ import tensorflow as tf
 
 from mlkit.data.pipeline import DatasetSplits, finish_pipeline
 from mlkit.io import atomic_path
-from mlkit.models.validation import check_positive_int
+from mlkit.validation import check_positive_int
 
 SHAPE_CLASSES = ("background", "circle", "rectangle", "triangle")
 

@@ -1,6 +1,5 @@
 """Tabular CSV → pandas → `tf.data`, and the bundled data files."""
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -8,14 +7,14 @@ import pandas as pd
 
 from mlkit.data.pipeline import array_dataset
 
-# data/ at the repository top level; MLKIT_DATA_DIR points elsewhere if installed differently.
-DATA_DIR = Path(os.environ.get("MLKIT_DATA_DIR", Path(__file__).resolve().parents[2] / "data"))
+# Bundled files ship inside the package (package data), so they are found however mlkit is installed.
+DATA_DIR = Path(__file__).resolve().parent / "files"
 
 
 def data_path(name):
     path = DATA_DIR / name
     if not path.is_file():
-        raise ValueError(f"Bundled data file {name!r} not found in {DATA_DIR} (set MLKIT_DATA_DIR).")
+        raise ValueError(f"Bundled data file {name!r} not found in {DATA_DIR}.")
     return path
 
 

@@ -29,7 +29,7 @@ def augmentation_layers(augmentation, seed=None):
         raise ValueError(f"`augmentation` must be a dict or None, got {augmentation!r}.")
     unknown = sorted(set(augmentation) - set(AUGMENTATION_KEYS))
     if unknown:
-        raise ValueError(f"Unknown augmentation key(s) {', '.join(unknown)}; known: {', '.join(AUGMENTATION_KEYS)}.")
+        raise ValueError(f"`augmentation`: unknown key(s) {', '.join(unknown)}; known: {', '.join(AUGMENTATION_KEYS)}.")
     value_range = augmentation.get("value_range", (0.0, 1.0))
     if not (isinstance(value_range, (list, tuple)) and len(value_range) == 2 and value_range[0] < value_range[1]):
         raise ValueError(f"`value_range` must be [low, high] with low < high, got {value_range!r}.")

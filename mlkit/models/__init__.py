@@ -9,7 +9,7 @@ from mlkit.models.registry import build, get_builder, list_builders, register_bu
 from mlkit.models.resnet import resnet
 from mlkit.models.simple_cnn import simple_cnn
 from mlkit.models.vgg import vgg
-from mlkit.models.xps import xps_cnn
+from mlkit.models.xps_cnn import xps_cnn
 from mlkit.models.regression import (
     elastic_net,
     linear_regression,

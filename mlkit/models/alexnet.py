@@ -4,7 +4,7 @@ import keras
 
 from mlkit.models.conv_arithmetic import conv_output_size
 from mlkit.models.registry import register_builder
-from mlkit.models.validation import check_choice, check_rate, check_units
+from mlkit.validation import check_choice, check_rate, check_units
 from mlkit.models.vision import check_classifier, conv_bn_relu, dense_head, image_input
 
 ALEXNET_STEMS = ("auto", "imagenet", "small")
@@ -53,7 +53,7 @@ def alexnet(
             for _ in range(3):
                 side = conv_output_size(side, 3, "valid", 2)
     except ValueError:
-        raise ValueError(f"alexnet with stem={stem!r} needs a larger input than {height}×{width}.") from None
+        raise ValueError(f"`input_shape` {height}×{width} is too small for alexnet with stem={stem!r}.") from None
 
     x = conv_bn_relu(x, filters[0], stem_kernel, "conv1", stem_strides, stem_padding, batch_norm)
     x = keras.layers.MaxPooling2D(3, strides=2, name="pool1")(x)

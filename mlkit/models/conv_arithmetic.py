@@ -2,7 +2,7 @@
 
 import numbers
 
-from mlkit.models.validation import check_positive_int
+from mlkit.validation import check_positive_int
 
 PADDINGS = ("valid", "same")
 

@@ -3,7 +3,7 @@
 import keras
 
 from mlkit.models.registry import register_builder
-from mlkit.models.validation import check_positive_int, check_rate, check_units
+from mlkit.validation import check_positive_int, check_rate, check_units
 from mlkit.models.vision import conv_bn_relu, image_input
 
 
@@ -41,7 +41,7 @@ def fcn(
     factor = 2 ** (len(filters) - 1)
     for size in (height, width):
         if size is not None and size % factor:
-            raise ValueError(f"fcn with {len(filters) - 1} poolings needs sizes divisible by {factor}, "
+            raise ValueError(f"`input_shape`: fcn with {len(filters) - 1} poolings needs sizes divisible by {factor}, "
                              f"got {height}×{width}.")
 
     def block(x, block_filters, prefix):

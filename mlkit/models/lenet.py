@@ -3,7 +3,7 @@
 import keras
 
 from mlkit.models.registry import register_builder
-from mlkit.models.validation import check_choice
+from mlkit.validation import check_choice
 from mlkit.models.vision import check_classifier, classifier_output, image_input
 
 LENET_VARIANTS = ("classic", "modern")
@@ -39,7 +39,7 @@ def lenet5(
     num_classes, classifier_activation = check_classifier(num_classes, classifier_activation)
     inputs, x, (height, width, _) = image_input(input_shape, augmentation)
     if min(height, width) < 28:
-        raise ValueError(f"lenet5 needs images of at least 28×28, got {height}×{width}.")
+        raise ValueError(f"`input_shape` {height}×{width} is too small: lenet5 needs images of at least 28×28.")
     pool = keras.layers.AveragePooling2D if variant == "classic" else keras.layers.MaxPooling2D
     first_padding = "same" if min(height, width) < 32 else "valid"
 

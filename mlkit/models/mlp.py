@@ -4,7 +4,7 @@ import keras
 
 from mlkit.layers import Maxout
 from mlkit.models.registry import register_builder
-from mlkit.models.validation import (
+from mlkit.validation import (
     check_choice,
     check_non_negative,
     check_positive_int,
@@ -68,6 +68,9 @@ def mlp(
     """
     input_shape = check_shape("input_shape", input_shape)
     hidden_units = check_units("hidden_units", hidden_units)
+    if not hidden_units:
+        raise ValueError("`hidden_units` is empty; an MLP needs at least one hidden layer "
+                         "(linear_regression and logistic_regression have none).")
     output_units = check_positive_int("output_units", output_units)
     activation = check_choice("activation", activation, ACTIVATIONS)
     dropout = check_rate("dropout", dropout)
@@ -134,7 +137,7 @@ def coffee_roasting_net(feature_mean=None, feature_variance=None, name="coffee_r
     if feature_mean is not None:
         x = keras.layers.Normalization(mean=feature_mean, variance=feature_variance, name="standardize")(x)
     x = keras.layers.Dense(3, activation="sigmoid", name="layer1")(x)
-    outputs = keras.layers.Dense(1, activation="sigmoid", name="layer2")(x)
+    outputs = keras.layers.Dense(1, activation="sigmoid", dtype="float32", name="layer2")(x)
     return keras.Model(inputs, outputs, name=name)
 
 

@@ -4,7 +4,7 @@ import keras
 
 from mlkit.layers import PolynomialFeatures
 from mlkit.models.registry import register_builder
-from mlkit.models.validation import (
+from mlkit.validation import (
     check_non_negative,
     check_positive_int,
     check_rate,
@@ -47,7 +47,7 @@ def linear_regression(input_dim=1, output_dim=1, alpha=0.0, l1_ratio=0.0, name="
     output_dim = check_positive_int("output_dim", output_dim)
     inputs = keras.Input(shape=(input_dim,), name="features")
     outputs = keras.layers.Dense(
-        output_dim, kernel_regularizer=elastic_net(alpha, l1_ratio), name="linear"
+        output_dim, kernel_regularizer=elastic_net(alpha, l1_ratio), dtype="float32", name="linear"
     )(inputs)
     return keras.Model(inputs, outputs, name=name)
 
@@ -83,7 +83,7 @@ def polynomial_regression(
     x = PolynomialFeatures(degree, name="powers")(inputs)
     if feature_mean is not None:
         x = keras.layers.Normalization(mean=feature_mean, variance=feature_variance, name="standardize")(x)
-    outputs = keras.layers.Dense(1, kernel_regularizer=elastic_net(alpha, l1_ratio), name="linear")(x)
+    outputs = keras.layers.Dense(1, kernel_regularizer=elastic_net(alpha, l1_ratio), dtype="float32", name="linear")(x)
     return keras.Model(inputs, outputs, name=name)
 
 
@@ -109,7 +109,7 @@ def logistic_regression(input_dim=1, alpha=0.0, l1_ratio=0.0, name="logistic_reg
     input_dim = check_positive_int("input_dim", input_dim)
     inputs = keras.Input(shape=(input_dim,), name="features")
     outputs = keras.layers.Dense(
-        1, activation="sigmoid", kernel_regularizer=elastic_net(alpha, l1_ratio), name="logistic"
+        1, activation="sigmoid", kernel_regularizer=elastic_net(alpha, l1_ratio), dtype="float32", name="logistic"
     )(inputs)
     return keras.Model(inputs, outputs, name=name)
 
@@ -127,6 +127,7 @@ def softmax_regression(input_shape=(784,), num_classes=10, alpha=0.0, l1_ratio=0
         raise ValueError(f"`num_classes` must be at least 2, got {num_classes}.")
     inputs, features = _features(name, input_shape)
     outputs = keras.layers.Dense(
-        num_classes, activation="softmax", kernel_regularizer=elastic_net(alpha, l1_ratio), name="softmax"
+        num_classes, activation="softmax", kernel_regularizer=elastic_net(alpha, l1_ratio), dtype="float32",
+        name="softmax"
     )(features)
     return keras.Model(inputs, outputs, name=name)

@@ -4,8 +4,8 @@ import keras
 
 from mlkit.layers import IdentityShortcut
 from mlkit.models.registry import register_builder
-from mlkit.models.validation import check_choice, check_int_choice, check_positive_int
-from mlkit.models.vision import check_classifier, classifier_output, conv_bn_relu, image_input
+from mlkit.validation import check_choice, check_int_choice, check_positive_int
+from mlkit.models.vision import check_classifier, check_downsampling, classifier_output, conv_bn_relu, image_input
 
 # depth -> (block, blocks per stage)
 RESNET_CONFIGS = {
@@ -64,6 +64,9 @@ def resnet(
     if stem == "auto":
         stem = "imagenet" if min(height, width) >= 64 else "small"
     block_kind, stage_blocks = RESNET_CONFIGS[depth]
+    # Stages 2–4 halve the map; the ImageNet stem halves it twice more.
+    check_downsampling(height, width, len(stage_blocks) - 1 + (2 if stem == "imagenet" else 0),
+                       f"ResNet-{depth} with the {stem} stem")
 
     def conv(x, filters, kernel_size, name, strides=1, activation=True):
         return conv_bn_relu(x, filters, kernel_size, name, strides, batch_norm=True, activation=activation,

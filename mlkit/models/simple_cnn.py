@@ -3,7 +3,7 @@
 import keras
 
 from mlkit.models.registry import register_builder
-from mlkit.models.validation import check_choice, check_positive_int, check_rate, check_units
+from mlkit.validation import check_choice, check_positive_int, check_rate, check_units
 from mlkit.models.vision import HEADS, check_classifier, classifier_features, conv_bn_relu, dense_head, image_input
 
 
@@ -49,15 +49,16 @@ def simple_cnn(
     inputs, x, (height, width, _) = image_input(input_shape, augmentation)
 
     size = min(height, width)
+    for block in range(1, len(filters) + 1):  # checked before any layer is made
+        size = size if padding == "same" else size - convs_per_block * (kernel_size - 1)
+        size = size // pool_size if size > 0 else 0
+        if size < 1:
+            raise ValueError(f"`input_shape` {height}×{width} is too small: block {block} of simple_cnn leaves no "
+                             "pixels; use fewer blocks, padding='same' or a smaller pool_size.")
     for block, block_filters in enumerate(filters, start=1):
         for index in range(1, convs_per_block + 1):
             x = conv_bn_relu(x, block_filters, kernel_size, f"block{block}_conv{index}", padding=padding,
                              batch_norm=batch_norm)
-        size = size if padding == "same" else size - convs_per_block * (kernel_size - 1)
-        size //= pool_size
-        if size < 1:
-            raise ValueError(f"simple_cnn: block {block} leaves no pixels of a {height}×{width} input; "
-                             "use fewer blocks, padding='same' or a smaller pool_size.")
         x = keras.layers.MaxPooling2D(pool_size, name=f"block{block}_pool")(x)
         if block_dropout:
             x = keras.layers.Dropout(block_dropout, name=f"block{block}_dropout")(x)

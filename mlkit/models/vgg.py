@@ -3,8 +3,8 @@
 import keras
 
 from mlkit.models.registry import register_builder
-from mlkit.models.validation import check_choice, check_int_choice, check_positive_int, check_rate, check_units
-from mlkit.models.vision import HEADS, check_classifier, classifier_features, conv_bn_relu, dense_head, image_input
+from mlkit.validation import check_choice, check_int_choice, check_positive_int, check_rate, check_units
+from mlkit.models.vision import HEADS, check_classifier, check_downsampling, classifier_features, conv_bn_relu, dense_head, image_input
 
 # Convolutions per stage; stage widths are base_filters × (1, 2, 4, 8, 8).
 VGG_CONFIGS = {11: (1, 1, 2, 2, 2), 13: (2, 2, 2, 2, 2), 16: (2, 2, 3, 3, 3), 19: (2, 2, 4, 4, 4)}
@@ -40,7 +40,8 @@ def vgg(
     dropout = check_rate("dropout", dropout)
     head = check_choice("head", head, HEADS)
     num_classes, classifier_activation = check_classifier(num_classes, classifier_activation)
-    inputs, x, _ = image_input(input_shape, augmentation)
+    inputs, x, (height, width, _) = image_input(input_shape, augmentation)
+    check_downsampling(height, width, len(VGG_WIDTHS) - 1, f"VGG-{depth} (four poolings before its last stage)")
 
     for stage, (convolutions, width) in enumerate(zip(VGG_CONFIGS[depth], VGG_WIDTHS), start=1):
         for index in range(1, convolutions + 1):

@@ -3,7 +3,7 @@
 import keras
 
 from mlkit.layers import augmentation_layers
-from mlkit.models.validation import check_choice, check_image_shape, check_positive_int
+from mlkit.validation import check_choice, check_image_shape, check_positive_int
 
 CLASSIFIER_ACTIVATIONS = ("auto", "softmax", "sigmoid", None)
 # Moving statistics settle in tens of steps instead of hundreds (Keras' 0.99); small
@@ -24,6 +24,15 @@ def image_input(input_shape, augmentation=None, allow_unknown_size=False):
     for layer in augmentation_layers(augmentation):
         x = layer(x)
     return inputs, x, tuple(x.shape[1:])
+
+
+def check_downsampling(height, width, halvings, what):
+    """Refuse images too small for `halvings` stride-2 steps ("same" padding, so sizes round up)
+    before the last stage: its convolutions must still see at least a 2×2 map."""
+    minimum = 2 ** halvings + 1
+    if min(height, width) < minimum:
+        raise ValueError(f"`input_shape` {height}×{width} is too small for {what}: its last stage would see a 1×1 map; "
+                         f"give at least {minimum}×{minimum} pixels.")
 
 
 def check_classifier(num_classes, classifier_activation):

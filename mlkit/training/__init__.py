@@ -1,24 +1,27 @@
-"""Training core: strategies, the shared fit loop, run directories, export."""
+"""Training core: the run context, the shared fit, loops beyond fit, strategies, precision, export."""
 
+from mlkit.plotting import plot_learning_curves, save_figure
 from mlkit.training.export import export_model, sample_inputs
 from mlkit.training.fit import default_verbosity, fit, set_seed, training_callbacks
-from mlkit.training.plots import plot_learning_curves, save_figure
+from mlkit.training.loop import TrainingLoop
 from mlkit.training.precision import PRECISIONS, resolve_precision, set_precision
-from mlkit.training.recipe import COMMON_DEFAULTS, finish_run, merge_config, start_run
+from mlkit.training.run import COMMON_DEFAULTS, OPTIMIZER_DEFAULTS, Run, make_optimizer, merge_config, start_run
 from mlkit.training.run_directory import RunDirectory
 from mlkit.training.strategy import STRATEGIES, resolve_strategy
 
 __all__ = [
     "COMMON_DEFAULTS",
+    "OPTIMIZER_DEFAULTS",
     "PRECISIONS",
-    "finish_run",
-    "merge_config",
-    "start_run",
+    "Run",
     "RunDirectory",
     "STRATEGIES",
+    "TrainingLoop",
     "default_verbosity",
     "export_model",
     "fit",
+    "make_optimizer",
+    "merge_config",
     "plot_learning_curves",
     "resolve_precision",
     "resolve_strategy",
@@ -26,5 +29,6 @@ __all__ = [
     "save_figure",
     "set_precision",
     "set_seed",
+    "start_run",
     "training_callbacks",
 ]

@@ -4,7 +4,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from mlkit.io import atomic_path
+from mlkit.io import atomic_directory, write_json
+
+SERVING_METADATA = "serving.json"  # input shape, dtype and the value range the model was trained on
 
 
 def sample_inputs(model, batch_size=4, seed=0):
@@ -17,19 +19,25 @@ def sample_inputs(model, batch_size=4, seed=0):
     return np.random.default_rng(seed).standard_normal(shape).astype(model.inputs[0].dtype)
 
 
-def export_model(model, path, sample=None, rtol=1e-5, atol=1e-6):
+def export_model(model, path, sample=None, rtol=1e-5, atol=1e-6, extra_files=None, input_range=None,
+                 replace=False):
     """Export `model` as a SavedModel at `path` and check the reloaded outputs.
 
     The SavedModel is written beside `path` and moved into place only after its
     `serve` endpoint reproduces `model(sample)`; on mismatch nothing is left at
-    `path` and a RuntimeError says by how much they differ. Returns the path.
+    `path` and a RuntimeError says by how much they differ. An existing `path` is
+    replaced only with `replace=True` and only if it is an earlier mlkit export
+    (never a user's folder or a run directory). `serving.json` records the input
+    shape, dtype and `input_range` (the (min, max) of the training inputs, which
+    `mlkit predict` enforces); `extra_files` ({name: JSON data}) are written
+    beside it. Returns the path.
 
     A mixed precision model is exported in float32 (see `float32_model`).
     """
     model = float32_model(model)
     sample = sample_inputs(model) if sample is None else np.asarray(sample)
     expected = tf.nest.map_structure(np.asarray, model(sample, training=False))
-    with atomic_path(path, suffix=".tmp") as temporary:
+    with atomic_directory(path, "export", replace=replace) as temporary:
         _write_inference_saved_model(model, temporary)
         reloaded = tf.saved_model.load(str(temporary))
         served = tf.nest.map_structure(np.asarray, reloaded.serve(tf.constant(sample)))
@@ -41,6 +49,13 @@ def export_model(model, path, sample=None, rtol=1e-5, atol=1e-6):
             if got.shape != want.shape or not np.allclose(got, want, rtol=rtol, atol=atol):
                 difference = np.max(np.abs(got - want)) if got.shape == want.shape else "shape"
                 raise RuntimeError(f"Exported SavedModel disagrees with the Keras model (max difference {difference}).")
+        write_json(temporary / SERVING_METADATA, {
+            "input_shapes": [list(tensor.shape[1:]) for tensor in model.inputs],
+            "input_dtypes": [str(tensor.dtype) for tensor in model.inputs],
+            "input_range": None if input_range is None else [float(input_range[0]), float(input_range[1])],
+        })
+        for name, data in (extra_files or {}).items():
+            write_json(temporary / name, data)
     return path
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from mlkit.training.plots import plot_learning_curves
+from mlkit.plotting import plot_learning_curves
 
 
 def set_seed(seed, deterministic=False):
@@ -31,8 +31,13 @@ def training_callbacks(
     mode="auto",
     early_stopping_patience=None,
     tensorboard=False,
+    keep="best",
 ):
-    """The standard callbacks, writing into `run_directory` (a RunDirectory)."""
+    """The standard callbacks, writing into `run_directory` (a RunDirectory).
+
+    `keep="best"` checkpoints the model whenever `monitor` improves; `keep="last"`
+    after every epoch.
+    """
     resuming = run_directory.is_resuming
     callbacks = [
         keras.callbacks.TerminateOnNaN(),
@@ -41,8 +46,8 @@ def training_callbacks(
             str(run_directory.model),
             monitor=monitor,
             mode=mode,
-            save_best_only=True,
-            initial_value_threshold=_best_so_far(run_directory, monitor, mode) if resuming else None,
+            save_best_only=keep == "best",
+            initial_value_threshold=_best_so_far(run_directory, monitor, mode) if resuming and keep == "best" else None,
         ),
         keras.callbacks.CSVLogger(str(run_directory.history), append=resuming),
     ]
@@ -63,8 +68,9 @@ def fit(
     validation,
     run_directory,
     epochs,
-    monitor="val_loss",
+    monitor=None,
     mode="auto",
+    keep="best",
     early_stopping_patience=None,
     tensorboard=False,
     callbacks=(),
@@ -73,19 +79,38 @@ def fit(
 ):
     """Train a compiled model with the standard callbacks and learning-curve plot.
 
+    `run_directory` is a RunDirectory or a Run. `validation` may be None: then
+    `monitor` defaults to the training "loss" (else "val_loss"). `keep="best"`
+    returns the checkpoint with the best `monitor`; `keep="last"` the model after
+    the last epoch. Works for any compiled `keras.Model`, including subclasses
+    with their own `train_step` (their `.keras` files need `get_config` and
+    registration, as for any saved model).
+
     An interrupted run resumes where it stopped when called again with the same
-    run directory (BackupAndRestore). After training the best checkpoint
-    (`model.keras`) is loaded back and returned with the History.
+    run directory (BackupAndRestore). A run whose training already finished is
+    not trained again: the saved model and history are returned at once, so a
+    rerun after a kill during evaluation or export goes straight there.
 
     Returns:
-        (best_model, history_frame) where history_frame has one row per epoch
+        (model, history_frame) where history_frame has one row per epoch
         over the whole run, resumed epochs included.
     """
-    if not isinstance(epochs, int) or epochs < 1:
+    run_directory = getattr(run_directory, "directory", run_directory)
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"`epochs` must be a positive integer, got {epochs!r}.")
-    if validation is None:
-        raise ValueError("`validation` data is required: checkpoints and curves monitor it.")
-    all_callbacks = training_callbacks(run_directory, monitor, mode, early_stopping_patience, tensorboard)
+    steps = fit_kwargs.get("steps_per_epoch")
+    if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
+        raise ValueError(f"`steps_per_epoch` must be a positive integer, got {steps!r}.")
+    if keep not in ("best", "last"):
+        raise ValueError(f"`keep` must be 'best' or 'last', got {keep!r}.")
+    if monitor is None:
+        monitor = "loss" if validation is None else "val_loss"
+    if validation is None and monitor.startswith("val_"):
+        raise ValueError(f"`monitor` {monitor!r} needs validation data; monitor a training metric or pass `validation`.")
+    if run_directory.is_done("fit"):
+        return _finished_training(run_directory)
+    _check_optimizers_built(model)
+    all_callbacks = training_callbacks(run_directory, monitor, mode, early_stopping_patience, tensorboard, keep)
     if isinstance(train, tf.data.Dataset):
         fit_kwargs.setdefault("shuffle", False)  # the pipeline shuffles itself
     model.fit(
@@ -98,10 +123,27 @@ def fit(
     )
     if model.stop_training and not run_directory.model.exists():
         raise RuntimeError("Training stopped before any checkpoint was written (NaN loss?).")
+    if keep == "last" and not model.stop_training:
+        model.save(run_directory.model)  # the final weights, also after early stopping restored them
     history = pd.read_csv(run_directory.history)
     plot_learning_curves(history, run_directory.plots / "learning_curves.png", title=model.name)
+    run_directory.mark_done("fit", {"epochs": int(len(history)), "monitor": monitor, "keep": keep})
+    return _finished_training(run_directory)
+
+
+def _check_optimizers_built(model):
+    """Optimizers a custom `train_step` keeps as attributes (a GAN's two) must be built before fit:
+    BackupAndRestore restores the state of built optimizers only, so an unbuilt one would restart
+    from scratch after a resume without a word (Keras skips it with a warning)."""
+    for name, value in vars(model).items():
+        if isinstance(value, keras.optimizers.Optimizer) and value is not model.optimizer and not value.built:
+            raise ValueError(f"`{name}` is not built; call `{name}.build(variables)` in compile() so that a resumed "
+                             "run restores its state.")
+
+
+def _finished_training(run_directory):
     best = keras.saving.load_model(run_directory.model, safe_mode=True)
-    return best, history
+    return best, pd.read_csv(run_directory.history)
 
 
 def _best_so_far(run_directory, monitor, mode):

@@ -5,8 +5,10 @@ import numbers
 import numpy as np
 import tensorflow as tf
 
-from mlkit.unsupervised.base import Estimator, as_matrix, check_features, squared_distances
-from mlkit.unsupervised.kmeans import centroid_tolerance, check_positive_integers, initial_centroids
+from sklearn.base import ClusterMixin
+
+from mlkit.base import Estimator, check_positive_integers, squared_distances
+from mlkit.unsupervised.kmeans import centroid_tolerance, initial_centroids
 
 
 @tf.function(jit_compile=True, reduce_retracing=True)
@@ -21,29 +23,39 @@ def _soft_step(points, centroids, beta):
     return tf.matmul(responsibilities, points, transpose_a=True) / weights[:, None]
 
 
-class FuzzyKMeans(Estimator):
+class FuzzyKMeans(ClusterMixin, Estimator):
     """Soft k-means: `r_jt = exp(−β||x_t − μ_j||²) / Σ_l exp(−β||x_t − μ_l||²)`,
     `μ_j = Σ_t r_jt x_t / Σ_t r_jt`. Large β approaches hard k-means; small β pulls
     every centroid towards the overall mean.
 
-    Learned: `cluster_centers_`, `n_iter_`, `n_features_in_`.
+    Args:
+        n_clusters: K.
+        beta: stiffness β > 0.
+        init: "k-means++", "random" or an array of K initial centroids.
+        max_iter: iterations at most.
+        tol: stop when the squared centroid movement is ≤ tol × mean feature variance.
+        random_state: seed (int), NumPy Generator or None, for the initial centroids.
+
+    Learned: `cluster_centers_`, `labels_` (most responsible cluster), `n_iter_`, `n_features_in_`.
     """
 
-    def __init__(self, n_clusters=8, beta=1.0, init="k-means++", max_iter=300, tol=1e-6, seed=None):
+    def __init__(self, n_clusters=8, beta=1.0, init="k-means++", max_iter=300, tol=1e-6, random_state=None):
         self.n_clusters = n_clusters
         self.beta = beta
         self.init = init
         self.max_iter = max_iter
         self.tol = tol
-        self.seed = seed
+        self.random_state = random_state
 
     def fit(self, X, y=None):
         check_positive_integers(self, ("n_clusters", "max_iter"))
         if not isinstance(self.beta, numbers.Real) or self.beta <= 0:
             raise ValueError(f"`beta` must be a positive number, got {self.beta!r}.")
-        points = as_matrix(X, min_rows=self.n_clusters)
-        numpy_points = points.numpy()
-        centroids = initial_centroids(numpy_points, self.n_clusters, self.init, np.random.default_rng(self.seed))
+        if isinstance(self.tol, bool) or not isinstance(self.tol, numbers.Real) or self.tol < 0:
+            raise ValueError(f"`tol` must be a non-negative number, got {self.tol!r}.")
+        numpy_points = self._validate_input(X, min_samples=self.n_clusters)
+        points = tf.constant(numpy_points)
+        centroids = initial_centroids(numpy_points, self.n_clusters, self.init, np.random.default_rng(self.random_state))
         centroids = tf.constant(centroids, dtype=points.dtype)
         beta = tf.constant(self.beta, dtype=points.dtype)
         tolerance = centroid_tolerance(points, self.tol)
@@ -54,14 +66,14 @@ class FuzzyKMeans(Estimator):
             if shift <= tolerance:
                 break
         self.cluster_centers_ = centroids.numpy()
+        self.labels_ = np.argmax(_responsibilities(points, centroids, beta).numpy(), axis=1)
         self.n_iter_ = iteration
-        self.n_features_in_ = numpy_points.shape[1]
         return self
 
     def predict_proba(self, X):
         """Responsibilities r_jt: one row per sample, summing to 1."""
         self._check_fitted("cluster_centers_")
-        points = check_features(self, X, self.n_features_in_)
+        points = tf.constant(self._validate_input(X, reset=False))
         centroids = tf.constant(self.cluster_centers_, dtype=points.dtype)
         return _responsibilities(points, centroids, tf.constant(self.beta, dtype=points.dtype)).numpy()
 

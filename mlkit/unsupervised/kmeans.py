@@ -7,7 +7,9 @@ import numbers
 import numpy as np
 import tensorflow as tf
 
-from mlkit.unsupervised.base import Estimator, as_matrix, check_features, squared_distances
+from sklearn.base import ClusterMixin, TransformerMixin
+
+from mlkit.base import Estimator, as_matrix, check_positive_integers, squared_distances
 from mlkit.unsupervised.lloyd_pass import kernel_for, lloyd_pass
 
 INITS = ("k-means++", "random")
@@ -35,13 +37,6 @@ def centroid_tolerance(points, tol):
     return tol * float(tf.reduce_mean(tf.math.reduce_variance(points, axis=0)))
 
 
-def check_positive_integers(estimator, names):
-    for name in names:
-        value = getattr(estimator, name)
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
-
-
 def initial_centroids(points, n_clusters, init, rng):
     """K starting centroids: "k-means++", "random" (K distinct data points) or given."""
     if isinstance(init, str):
@@ -56,7 +51,7 @@ def initial_centroids(points, n_clusters, init, rng):
     return centroids
 
 
-class KMeans(Estimator):
+class KMeans(ClusterMixin, TransformerMixin, Estimator):
     """Lloyd's k-means: assign `c(i) = argmin_j ||x(i) − μ_j||²`, move `μ_j` to the mean.
 
     Args:
@@ -69,7 +64,7 @@ class KMeans(Estimator):
             (scikit-learn's rule); 0 runs all `max_iter` iterations.
         empty: a cluster that loses all its points is re-seeded at a random data
             point ("reinit") or dropped ("remove", so fewer clusters remain).
-        seed: random seed for initialisation and re-seeding.
+        random_state: seed (int), NumPy Generator or None, for initialisation and re-seeding.
 
     Learned: `cluster_centers_`, `labels_`, `inertia_` (Σ squared distances),
     `distortion_` (`J = inertia_ / m`), `distortion_history_` (J per iteration,
@@ -81,14 +76,15 @@ class KMeans(Estimator):
     each centroid moving towards its batch points with step 1/(points seen).
     """
 
-    def __init__(self, n_clusters=8, init="k-means++", n_init=1, max_iter=300, tol=1e-4, empty="reinit", seed=None):
+    def __init__(self, n_clusters=8, init="k-means++", n_init=1, max_iter=300, tol=1e-4, empty="reinit",
+                 random_state=None):
         self.n_clusters = n_clusters
         self.init = init
         self.n_init = n_init
         self.max_iter = max_iter
         self.tol = tol
         self.empty = empty
-        self.seed = seed
+        self.random_state = random_state
 
     def _validate(self):
         check_positive_integers(self, ("n_clusters", "n_init", "max_iter"))
@@ -104,10 +100,10 @@ class KMeans(Estimator):
         self._validate()
         if isinstance(X, tf.data.Dataset):
             return self._fit_stream(X)
-        points = as_matrix(X, min_rows=self.n_clusters)
-        numpy_points = points.numpy()
+        numpy_points = self._validate_input(X, min_samples=self.n_clusters)
+        points = tf.constant(numpy_points)
         tolerance = centroid_tolerance(points, self.tol)
-        rng = np.random.default_rng(self.seed)
+        rng = np.random.default_rng(self.random_state)
         restarts = 1 if not isinstance(self.init, str) else self.n_init
         best = None
         for _ in range(restarts):
@@ -122,7 +118,6 @@ class KMeans(Estimator):
         self.distortion_history_ = history
         self.n_iter_ = iterations
         self.n_clusters_ = len(centroids)
-        self.n_features_in_ = numpy_points.shape[1]
         self.lloyd_kernel_ = kernel_for(points)
         return self
 
@@ -150,7 +145,7 @@ class KMeans(Estimator):
         return centroids, labels.numpy(), float(inertia), history, iteration
 
     def _fit_stream(self, dataset):
-        rng = np.random.default_rng(self.seed)
+        rng = np.random.default_rng(self.random_state)
         centroids, seen, history = None, None, []
         for _ in range(self.max_iter):
             total, count = 0.0, 0
@@ -173,8 +168,13 @@ class KMeans(Estimator):
             if centroids is None:
                 raise ValueError("The dataset yielded no data.")
             history.append(total / count)
-        inertia = sum(float(lloyd_pass(_batch_features(b), tf.constant(centroids))[4]) for b in dataset)
+        inertia, labels = 0.0, []
+        for batch in dataset:  # the final assignment: labels_ and inertia_ of the whole stream
+            batch_labels, _, _, _, batch_inertia = lloyd_pass(_batch_features(batch), tf.constant(centroids))
+            labels.append(batch_labels.numpy())
+            inertia += float(batch_inertia)
         self.cluster_centers_ = centroids
+        self.labels_ = np.concatenate(labels)
         self.inertia_ = inertia
         self.distortion_ = inertia / count
         self.distortion_history_ = history
@@ -186,7 +186,7 @@ class KMeans(Estimator):
 
     def _points_and_centroids(self, X):
         self._check_fitted("cluster_centers_")
-        points = check_features(self, X, self.n_features_in_)
+        points = tf.constant(self._validate_input(X, reset=False))
         return points, tf.constant(self.cluster_centers_, dtype=points.dtype)
 
     def predict(self, X):
@@ -218,7 +218,7 @@ class ElbowResult:
     def plot(self, path):
         import matplotlib.pyplot as plt
 
-        from mlkit.training.plots import save_figure
+        from mlkit.plotting import save_figure
 
         figure, axis = plt.subplots(figsize=(5, 3.5))
         axis.plot(self.ks, self.distortions, marker="o")
@@ -246,11 +246,11 @@ def knee_point(ks, values, fraction=0.05):
     return ks[-1]
 
 
-def elbow(X, ks=range(1, 11), seed=0, **kmeans_params):
+def elbow(X, ks=range(1, 11), random_state=0, **kmeans_params):
     """J(K) for each K, with the knee estimate; `.plot(path)` draws it."""
     ks = [int(k) for k in ks]
     if not ks or min(ks) < 1 or sorted(set(ks)) != ks:
         raise ValueError(f"`ks` must be increasing positive integers, got {ks!r}.")
     points = as_matrix(X, min_rows=max(ks))
-    distortions = [KMeans(k, seed=seed, **kmeans_params).fit(points).distortion_ for k in ks]
+    distortions = [KMeans(k, random_state=random_state, **kmeans_params).fit(points).distortion_ for k in ks]
     return ElbowResult(ks, distortions, knee_point(ks, distortions))

@@ -5,10 +5,14 @@ import numbers
 import numpy as np
 import tensorflow as tf
 
-from mlkit.unsupervised.base import Estimator, as_matrix, check_features
+from sklearn.base import ClassifierMixin, TransformerMixin
+
+from sklearn.utils.multiclass import check_classification_targets
+
+from mlkit.base import Estimator
 
 
-class LDA(Estimator):
+class LDA(ClassifierMixin, TransformerMixin, Estimator):
     """Maximise `J(w) = wᵀS_B w / wᵀS_W w`.
 
     Two classes: `w = S_W⁻¹(m1 − m2)` (Fisher). More classes: the leading
@@ -31,10 +35,9 @@ class LDA(Estimator):
         self.regularization = regularization
 
     def fit(self, X, y):
-        points = as_matrix(X, dtype="float64", min_rows=2)
-        labels = np.asarray(y)
-        if labels.ndim != 1 or len(labels) != points.shape[0]:
-            raise ValueError(f"`y` must be 1-D with {points.shape[0]} labels, got shape {labels.shape}.")
+        points, labels = self._validate_input(X, y, min_samples=2)
+        check_classification_targets(labels)
+        points = tf.constant(points.astype("float64", copy=False))
         classes, encoded = np.unique(labels, return_inverse=True)
         if len(classes) < 2:
             raise ValueError("LDA needs at least two classes.")
@@ -79,21 +82,14 @@ class LDA(Estimator):
         self.scalings_ = scalings[:, :count]
         self.class_means_projected_ = self.means_ @ self.scalings_
         self.n_components_ = count
-        self.n_features_in_ = features
         return self
 
     def transform(self, X):
         self._check_fitted("scalings_")
-        return check_features(self, X, self.n_features_in_).numpy().astype("float64") @ self.scalings_
-
-    def fit_transform(self, X, y):
-        return self.fit(X, y).transform(X)
+        return self._validate_input(X, reset=False).astype("float64", copy=False) @ self.scalings_
 
     def predict(self, X):
         projected = self.transform(X)
         distances = ((projected[:, None, :] - self.class_means_projected_[None]) ** 2).sum(axis=-1)
         return self.classes_[np.argmin(distances, axis=1)]
 
-    def score(self, X, y):
-        """Accuracy of the nearest projected class mean."""
-        return float(np.mean(self.predict(X) == np.asarray(y)))

@@ -4,20 +4,49 @@ import numbers
 
 import numpy as np
 import tensorflow as tf
+from sklearn.base import TransformerMixin
 
-from mlkit.unsupervised.base import Estimator, as_matrix, check_features
+from mlkit.base import Estimator
+
+# The mean may make up at most this share of a feature's second moment for the fast
+# XᵀX − mμμᵀ scatter; beyond it the subtraction would cancel digits, so the data are
+# centred block by block instead (see `scatter_matrix`).
+MEAN_SHARE_LIMIT = 0.1
+BLOCK_ROWS = 8192
+
+
+def scatter_matrix(points):
+    """(mean, scatter Σ(x − μ)(x − μ)ᵀ in float64) of a float NumPy matrix, without a centred copy.
+
+    When the mean is small against the spread (each μ_j² ≤ 10 % of mean(x_j²)), XᵀX − mμμᵀ
+    loses no more than a float32 rounding (one BLAS product, as scikit-learn does). Otherwise
+    — data far from the origin, where that difference cancels digits — blocks of centred rows
+    are accumulated, so float32 accuracy holds either way. The products run in NumPy's BLAS:
+    turning the input into a TensorFlow tensor copies it (NumPy memory is not aligned as TF
+    needs) and cost more than the product itself.
+    """
+    mean = points.mean(axis=0, dtype=np.float64)
+    second_moment = np.einsum("ij,ij->j", points, points, dtype=np.float64) / len(points)
+    if not (np.isfinite(mean).all() and np.isfinite(second_moment).all()):
+        raise ValueError("`X` contains NaN or infinite values (or values too large for its dtype).")
+    if np.all(mean**2 <= MEAN_SHARE_LIMIT * second_moment):
+        scatter = (points.T @ points).astype(np.float64) - len(points) * np.outer(mean, mean)
+    else:
+        centre = mean.astype(points.dtype)
+        scatter = np.zeros((points.shape[1],) * 2, np.float64)
+        for start in range(0, len(points), BLOCK_ROWS):
+            block = points[start:start + BLOCK_ROWS] - centre
+            scatter += block.T @ block
+    return mean, (scatter + scatter.T) / 2
 
 
 @tf.function(reduce_retracing=True)
-def _scatter_eigh(points):
-    mean = tf.reduce_mean(points, axis=0)
-    centred = points - mean
-    scatter = tf.matmul(centred, centred, transpose_a=True)  # XᵀX of the centred data
-    eigenvalues, eigenvectors = tf.linalg.eigh(tf.cast(scatter, tf.float64))
-    return mean, eigenvalues[::-1], tf.transpose(eigenvectors)[::-1]  # largest first
+def _eigh_descending(scatter):
+    eigenvalues, eigenvectors = tf.linalg.eigh(scatter)
+    return eigenvalues[::-1], tf.transpose(eigenvectors)[::-1]  # largest first
 
 
-class PCA(Estimator):
+class PCA(TransformerMixin, Estimator):
     """Principal components: mean-centre X, eigen-decompose `XᵀX = PΛPᵀ`, project `T = XP`.
 
     Args:
@@ -42,7 +71,7 @@ class PCA(Estimator):
             isinstance(self.variance_threshold, numbers.Real) and 0 < self.variance_threshold <= 1
         ):
             raise ValueError(f"`variance_threshold` must be in (0, 1], got {self.variance_threshold!r}.")
-        points = as_matrix(X, min_rows=2)
+        points = self._validate_input(X, min_samples=2, finite=False)  # scatter_matrix checks finiteness
         samples, features = points.shape
         if self.n_components is not None and (
             isinstance(self.n_components, bool)
@@ -50,7 +79,8 @@ class PCA(Estimator):
             or not 1 <= self.n_components <= min(samples, features)
         ):
             raise ValueError(f"`n_components` must be an integer in [1, {min(samples, features)}], got {self.n_components!r}.")
-        mean, eigenvalues, eigenvectors = _scatter_eigh(points)
+        mean, scatter = scatter_matrix(points)
+        eigenvalues, eigenvectors = _eigh_descending(tf.constant(scatter))
         eigenvalues = np.clip(eigenvalues.numpy(), 0, None)
         eigenvectors = eigenvectors.numpy()
         # Deterministic signs: the largest-magnitude loading of each component is positive.
@@ -63,23 +93,19 @@ class PCA(Estimator):
         else:
             count = self.n_components or min(samples, features)
         count = min(count, min(samples, features))
-        self.mean_ = mean.numpy()
+        self.mean_ = mean.astype(points.dtype)
         self.components_ = eigenvectors[:count].astype(self.mean_.dtype)
         self.explained_variance_ = eigenvalues[:count] / (samples - 1)
         self.explained_variance_ratio_ = ratio[:count]
         self.cumulative_explained_variance_ratio_ = cumulative
         self.all_explained_variance_ratio_ = ratio
         self.n_components_ = count
-        self.n_features_in_ = features
         return self
 
     def transform(self, X):
         self._check_fitted("components_")
-        points = check_features(self, X, self.n_features_in_)
-        return ((points.numpy() - self.mean_) @ self.components_.T).astype(self.mean_.dtype)
-
-    def fit_transform(self, X, y=None):
-        return self.fit(X).transform(X)
+        points = self._validate_input(X, reset=False)
+        return ((points - self.mean_) @ self.components_.T).astype(self.mean_.dtype)
 
     def inverse_transform(self, scores):
         self._check_fitted("components_")
@@ -90,7 +116,8 @@ class PCA(Estimator):
 
     def reconstruction_error(self, X):
         """Mean squared error of X against its reconstruction from the kept components."""
-        points = check_features(self, X, self.n_features_in_).numpy()
+        self._check_fitted("components_")
+        points = self._validate_input(X, reset=False)
         return float(np.mean((points - self.inverse_transform(self.transform(points))) ** 2))
 
     def score(self, X, y=None):
@@ -101,7 +128,7 @@ class PCA(Estimator):
         """Eigenvalue ratios (bars) and their cumulative sum (line) with the threshold."""
         import matplotlib.pyplot as plt
 
-        from mlkit.training.plots import save_figure
+        from mlkit.plotting import save_figure
 
         self._check_fitted("components_")
         ratio = self.all_explained_variance_ratio_

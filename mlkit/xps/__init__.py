@@ -14,7 +14,7 @@ from mlkit.xps.datasets import (
     write_shards,
 )
 from mlkit.xps.metrics import per_element_error, quantification_metrics
-from mlkit.xps.serving import XPSModel, load_xps_model, write_model_metadata
+from mlkit.xps.serving import XPSModel, load_xps_model, model_metadata
 from mlkit.xps.simulator import SpectrumParameters, XPSSimulator
 from mlkit.xps.spectrum_files import read_spectrum, resample, write_vamas
 
@@ -35,7 +35,7 @@ __all__ = [
     "resample",
     "shard_dataset",
     "simulated_dataset",
-    "write_model_metadata",
+    "model_metadata",
     "write_shards",
     "write_vamas",
 ]

@@ -13,10 +13,12 @@ spectrum, the shift that best aligns the measurement with it (cross-correlation 
 ±`max_shift` eV, refined to sub-bin by a parabola) is removed, and the fit is repeated.
 """
 
+import io
+
 import numpy as np
 from scipy import optimize
 
-from mlkit.unsupervised.base import Estimator
+from mlkit.base import Estimator
 from mlkit.xps.simulator import XPSSimulator, shift_rows
 
 
@@ -65,7 +67,13 @@ class LinearCombinationFit(Estimator):
         return self
 
     def predict(self, spectra):
-        """Returns (fractions (n, 80), thickness (n,) Å)."""
+        """Atomic fractions (n, 80) of each spectrum (`quantify` also gives the thickness)."""
+        return self.quantify(spectra)[0]
+
+    def quantify(self, spectra, progress=False):
+        """(fractions (n, 80), overlayer thickness (n,) Å); `progress` prints a line every few seconds."""
+        from mlkit.progress import Progress
+
         if not hasattr(self, "references_"):
             raise ValueError("LinearCombinationFit is not fitted; call fit() first.")
         spectra = np.asarray(spectra, "float64")
@@ -75,17 +83,21 @@ class LinearCombinationFit(Estimator):
         n_classes = self.references_.shape[2] - 1
         fractions = np.zeros((len(spectra), n_classes), "float32")
         thickness = np.zeros(len(spectra), "float32")
-        for i, spectrum in enumerate(spectra):
-            coefficients, (t, b), model = self._fit(spectrum, len(self.background_grid_) // 2)
-            if self.max_lag_:
-                lag = self._lag(spectrum, model)
-                coefficients, (t, b), _ = self._fit(shift_rows(spectrum[None], [-lag])[0], b, searches=1)
-            d = self.thickness_grid_[t]
-            total = coefficients[:n_classes].sum()
-            if total > 0:
-                fractions[i] = coefficients[:n_classes] / total
-            thickness[i] = d
+        reporter = Progress("NNLS baseline", total=len(spectra), stream=None if progress else io.StringIO())
+        with reporter:
+            for i, spectrum in enumerate(spectra):
+                fractions[i], thickness[i] = self._quantify_one(spectrum, n_classes)
+                reporter.update()
         return fractions, thickness
+
+    def _quantify_one(self, spectrum, n_classes):
+        coefficients, (t, b), model = self._fit(spectrum, len(self.background_grid_) // 2)
+        if self.max_lag_:
+            lag = self._lag(spectrum, model)
+            coefficients, (t, b), _ = self._fit(shift_rows(spectrum[None], [-lag])[0], b, searches=1)
+        total = coefficients[:n_classes].sum()
+        fractions = coefficients[:n_classes] / total if total > 0 else np.zeros(n_classes)
+        return fractions, self.thickness_grid_[t]
 
     def _fit(self, spectrum, background, searches=3):
         """Coordinate search over (thickness, background) indices; returns the best fit."""
@@ -117,3 +129,4 @@ class LinearCombinationFit(Estimator):
             if curvature < 0:
                 return lags[best] + 0.5 * (left - right) / curvature
         return float(lags[best])
+

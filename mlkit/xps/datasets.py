@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mlkit.io import atomic_path, read_json, write_json
+from mlkit.io import atomic_directory, read_json, write_json
+from mlkit.progress import Progress
 from mlkit.xps.simulator import XPSSimulator
 
 MANIFEST = "manifest.json"
@@ -28,18 +29,20 @@ def write_shards(simulator, n, directory, seed=0, shard_size=10_000, dtype="floa
     if dtype not in ("float32", "float16"):
         raise ValueError(f"`dtype` must be 'float32' or 'float16', got {dtype!r}.")
     directory = Path(directory)
-    if directory.exists() and any(directory.iterdir()):
-        raise ValueError(f"{directory} exists and is not empty; choose a new --out.")
+    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+        raise ValueError(f"{directory} exists and is not an empty folder; choose a new --out.")
+    if directory.is_dir():
+        directory.rmdir()  # empty: the finished shards take its place
     started = time.perf_counter()
     shards = []
-    with atomic_path(directory) as temporary:
-        temporary.mkdir(parents=True)
+    with atomic_directory(directory, "shards") as temporary, Progress(f"simulating {int(n)} spectra") as progress:
         for index, start in enumerate(range(0, int(n), int(shard_size))):
             count = min(int(shard_size), int(n) - start)
             spectra, fractions, thickness = simulator.sample(count, seed=(seed, index))
             name = f"shard-{index:05d}.npz"
             np.savez(temporary / name, spectra=spectra.astype(dtype), fractions=fractions, thickness=thickness)
             shards.append({"file": name, "count": count, "seed": [seed, index]})
+            progress.update(count)
         seconds = time.perf_counter() - started
         write_json(temporary / MANIFEST, {
             "simulator": simulator.get_config(),

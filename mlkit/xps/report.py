@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from mlkit.io import write_text  # noqa: E402
-from mlkit.training.plots import save_figure  # noqa: E402
+from mlkit.plotting import save_figure  # noqa: E402
 from mlkit.xps.metrics import DETECTION_THRESHOLD, per_element_error  # noqa: E402
 
 METRIC_LABELS = {
@@ -109,7 +109,8 @@ def _format(value):
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-def plot_quantification(binding_energy, spectrum, fractions, symbols, threshold, path, title=None, thickness=None):
+def plot_quantification(binding_energy, spectrum, fractions, symbols, threshold, path, title=None, thickness=None,
+                        replace=True):
     """One measured spectrum and its predicted composition (for `mlkit xps predict --plot`)."""
     figure, (spectrum_axis, bar_axis) = plt.subplots(1, 2, figsize=(12, 3.5), gridspec_kw={"width_ratios": [2.2, 1]})
     spectrum_axis.plot(binding_energy, spectrum, linewidth=0.8)
@@ -124,4 +125,4 @@ def plot_quantification(binding_energy, spectrum, fractions, symbols, threshold,
     bar_axis.set_ylabel("at.%")
     if thickness is not None:
         bar_axis.set_title(f"C overlayer {thickness:.1f} Å")
-    save_figure(figure, path)
+    save_figure(figure, path, replace=replace)

@@ -33,6 +33,8 @@ def read_spectrum(path, energy_scale="binding", photon_energy=None):
     path = Path(path)
     if energy_scale not in ENERGY_SCALES:
         raise ValueError(f"energy scale must be one of {ENERGY_SCALES}, got {energy_scale!r}")
+    if path.is_dir():
+        raise ValueError(f"{path} is a directory, not a spectrum file")
     if not path.is_file():
         raise ValueError(f"spectrum file not found: {path}")
     suffix = path.suffix.lower()
@@ -75,8 +77,12 @@ def _read_text(path):
                 continue  # a header line
     except (UnicodeDecodeError, ValueError) as error:
         raise ValueError(f"{path.name}: cannot read as two-column text: {error}") from None
-    if not rows or any(len(row) < 2 for row in rows) or len({len(row) for row in rows}) != 1:
-        raise ValueError(f"{path.name}: expected two numeric columns (energy, counts)")
+    if not rows:
+        raise ValueError(f"{path.name}: no numeric rows; expected two columns (energy, counts)")
+    if len({len(row) for row in rows}) != 1:
+        raise ValueError(f"{path.name}: rows have different numbers of columns; expected two (energy, counts)")
+    if len(rows[0]) != 2:
+        raise ValueError(f"{path.name}: {len(rows[0])} columns; expected two (energy, counts)")
     table = np.asarray(rows, "float64")
     return table[:, 0], table[:, 1]
 
@@ -86,6 +92,8 @@ def _read_vamas(path):
 
     try:
         blocks = Vamas(str(path)).blocks
+    except (StopIteration, EOFError, IndexError):  # the reader runs out of lines
+        raise ValueError(f"{path.name}: cannot read as VAMAS: the file ends early (truncated?)") from None
     except Exception as error:  # noqa: BLE001  (the reader raises many kinds on bad files)
         raise ValueError(f"{path.name}: cannot read as VAMAS: {type(error).__name__} {error}".rstrip()) from None
     blocks = [block for block in blocks if block.technique.upper().startswith("XPS")] or blocks

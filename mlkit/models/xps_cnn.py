@@ -9,7 +9,7 @@ import keras
 
 from mlkit.layers import SumNormalization
 from mlkit.models.registry import register_builder
-from mlkit.models.validation import check_choice, check_positive_int, check_rate, check_units
+from mlkit.validation import check_choice, check_positive_int, check_rate, check_units
 
 VARIANTS = ("seeded", "multi_kernel")
 COMPOSITION_ACTIVATIONS = ("softmax", "normalized_sigmoid")
@@ -100,14 +100,15 @@ def xps_cnn(
         if variant == "multi_kernel":
             composition = keras.layers.Dropout(head_dropout, name=f"composition_dropout{index + 1}")(composition)
     if composition_activation == "softmax":
-        composition = keras.layers.Dense(classes, activation="softmax", name="composition")(composition)
+        composition = keras.layers.Dense(classes, activation="softmax", dtype="float32", name="composition")(composition)
     else:
-        composition = keras.layers.Dense(classes, activation="sigmoid", name="composition_scores")(composition)
-        composition = SumNormalization(name="composition")(composition)
+        composition = keras.layers.Dense(classes, activation="sigmoid", dtype="float32",
+                                         name="composition_scores")(composition)
+        composition = SumNormalization(dtype="float32", name="composition")(composition)
     outputs = {"composition": composition}
     if predict_thickness:
         thickness = keras.layers.Dense(thickness_units, activation="relu", name="thickness_dense")(features)
         thickness = keras.layers.Dropout(head_dropout, name="thickness_dropout")(thickness)
-        thickness = keras.layers.Dense(1, activation="sigmoid", name="thickness_fraction")(thickness)
-        outputs["thickness"] = keras.layers.Rescaling(float(thickness_max), name="thickness")(thickness)
+        thickness = keras.layers.Dense(1, activation="sigmoid", dtype="float32", name="thickness_fraction")(thickness)
+        outputs["thickness"] = keras.layers.Rescaling(float(thickness_max), dtype="float32", name="thickness")(thickness)
     return keras.Model(spectrum, outputs, name=name)

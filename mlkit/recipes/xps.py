@@ -12,24 +12,26 @@ import numpy as np
 
 from mlkit.losses import TargetWeightedSquaredError
 from mlkit.models import xps_cnn
-from mlkit.training import finish_run, fit, plot_learning_curves, start_run
+from mlkit.io import atomic_path
+from mlkit.progress import Progress
+from mlkit.training import OPTIMIZER_DEFAULTS, fit, start_run
 from mlkit.xps import (
     LinearCombinationFit,
     XPSSimulator,
     array_targets_dataset,
     load_shards,
     quantification_metrics,
+    model_metadata,
     read_manifest,
     report,
-    write_model_metadata,
 )
 
 DESCRIPTION = "XPS survey spectra → 80 element fractions + overlayer thickness; 1-D CNN vs NNLS baseline."
 
 DEFAULTS = {
+    **OPTIMIZER_DEFAULTS,
     "epochs": 25,
     "batch_size": 128,  # per replica
-    "learning_rate": 1e-3,
     "train_size": 25_000,
     "validation_size": 2_500,
     "test_size": 534,  # as in Drera et al.
@@ -57,31 +59,44 @@ def composition_loss(name):
             "mae": keras.losses.MeanAbsoluteError()}[name]
 
 
-def run(config=None):
+def check_config(config):
+    composition_loss(config["composition_loss"])
+    try:
+        XPSSimulator(**config["simulator"])
+    except TypeError as error:  # an unknown setting name
+        raise ValueError(f"`simulator`: {str(error).replace('__init__()', 'XPSSimulator')}") from None
+
+
+def run(config=None, overwrite=False):
     overrides = dict(config or {})
     defaults = {**DEFAULTS, **FULL_SCALE} if overrides.get("full") else DEFAULTS
-    config, run_directory, strategy = start_run("xps", defaults, overrides)
+    with start_run("xps", defaults, overrides, overwrite, check=check_config) as run:
+        return _run(run)
+
+
+def _run(run):
+    config, seed = run.config, run.config["seed"]
     loss = composition_loss(config["composition_loss"])
-    seed = config["seed"]
 
     # 1. data: training shards from disk or simulated here; validation and test always here
     started = time.perf_counter()
-    if config["data_dir"]:
-        manifest = read_manifest(config["data_dir"])
-        simulator = XPSSimulator.from_config(manifest["simulator"])
-        train = load_shards(config["data_dir"])
-    else:
-        simulator = XPSSimulator(**config["simulator"])
-        train = simulator.sample(config["train_size"], seed=(seed, 0))
-    validation = simulator.sample(config["validation_size"], seed=(seed, 1))
-    test = simulator.sample(config["test_size"], seed=(seed, 2))
+    with Progress("simulating spectra"):
+        if config["data_dir"]:
+            manifest = read_manifest(config["data_dir"])
+            simulator = XPSSimulator.from_config(manifest["simulator"])
+            train = load_shards(config["data_dir"])
+        else:
+            simulator = XPSSimulator(**config["simulator"])
+            train = simulator.sample(config["train_size"], seed=(seed, 0))
+        validation = simulator.sample(config["validation_size"], seed=(seed, 1))
+        test = simulator.sample(config["test_size"], seed=(seed, 2))
     simulated = len(train[0]) * (not config["data_dir"]) + len(validation[0]) + len(test[0])
     simulation_seconds = time.perf_counter() - started
 
     # 2. the CNN
-    global_batch = config["batch_size"] * strategy.num_replicas_in_sync
+    global_batch = run.global_batch_size
     thickness_max = simulator.thickness_range[1] or 1.0
-    with strategy.scope():
+    with run.strategy.scope():
         model = xps_cnn(
             points=simulator.points,
             variant=config["variant"],
@@ -92,23 +107,23 @@ def run(config=None):
             thickness_max=thickness_max,
         )
         model.compile(
-            optimizer=keras.optimizers.Adam(config["learning_rate"]),
+            optimizer=run.optimizer(),
             loss={"composition": loss, "thickness": keras.losses.MeanSquaredError()},
             loss_weights={"composition": 1.0, "thickness": config["thickness_weight"] / thickness_max**2},
             metrics={"composition": [keras.metrics.MeanAbsoluteError(name="mae")],
                      "thickness": [keras.metrics.MeanAbsoluteError(name="mae")]},
         )
-    run_directory.write_config({**config, "simulator_settings": simulator.get_config(), "model": model.builder_config})
+    run.record("simulator_settings", simulator.get_config())
+    run.record_model("model", model)
     best, history = fit(
         model,
         array_targets_dataset(*train, global_batch, shuffle=True, seed=seed),
         array_targets_dataset(*validation, global_batch),
-        run_directory,
+        run,
         epochs=config["epochs"],
         monitor="val_loss",
         early_stopping_patience=config["early_stopping_patience"],
     )
-    plot_learning_curves(run_directory.history, run_directory.plots / "learning_curves.png", "XPS CNN")
 
     # 3. evaluation, side by side with the classical baseline
     spectra, true_fractions, true_thickness = test
@@ -120,17 +135,14 @@ def run(config=None):
     thickness = {"CNN": predicted["thickness"][:, 0]}
     seconds = {"CNN": cnn_seconds}
     if config["baseline"]:
-        started = time.perf_counter()
-        baseline = LinearCombinationFit(simulator).fit()
-        fractions["NNLS"], thickness["NNLS"] = baseline.predict(spectra)
-        seconds["NNLS"] = time.perf_counter() - started
+        fractions["NNLS"], thickness["NNLS"], seconds["NNLS"] = _baseline(run, simulator, spectra)
     results = {}
     for method in fractions:
         results[method] = quantification_metrics(true_fractions, fractions[method], true_thickness, thickness[method])
         results[method]["spectra_per_second"] = len(spectra) / seconds[method]
 
     # 4. report
-    plots = run_directory.plots
+    plots = run.directory.plots
     symbols = simulator.element_symbols
     report.plot_examples(simulator.binding_energy, spectra, true_fractions, fractions, symbols, plots / "examples.png")
     report.plot_parity(true_fractions, fractions, plots / "parity.png")
@@ -145,7 +157,7 @@ def run(config=None):
         "An element counts as present at ≥ 1 at.%; quantification MAE is over the truly present elements.",
     ]
     report.write_report(
-        run_directory.path / "report.md", "XPS quantification: CNN vs linear-combination NNLS", results, notes,
+        run.path / "report.md", "XPS quantification: CNN vs linear-combination NNLS", results, notes,
         [("Example spectra", "plots/examples.png"), ("Parity of fractions", "plots/parity.png"),
          ("Error per element", "plots/element_errors.png"), ("Overlayer thickness", "plots/thickness.png"),
          ("Learning curves", "plots/learning_curves.png")],
@@ -158,8 +170,26 @@ def run(config=None):
         "epochs_run": int(len(history)),
         "parameters": int(best.count_params()),
         "simulation_spectra_per_second": simulated / simulation_seconds,
-        "report": str(run_directory.path / "report.md"),
+        "report": str(run.path / "report.md"),
     }
-    metrics = finish_run(run_directory, metrics, best, spectra[:8])
-    write_model_metadata(run_directory.export, simulator)
-    return metrics
+    with Progress("exporting the SavedModel"):
+        return run.finish(metrics, exports={"model": best}, sample=spectra[:8],
+                          metadata={"model": model_metadata(simulator)})
+
+
+def _baseline(run, simulator, spectra):
+    """NNLS quantification of the test spectra, kept in the run so a resumed run does not redo it."""
+    path = run.path / "baseline_nnls.npz"
+    if path.is_file():
+        with np.load(path, allow_pickle=False) as saved:
+            if saved["fractions"].shape[0] == len(spectra):
+                return saved["fractions"], saved["thickness"], float(saved["seconds"])
+    started = time.perf_counter()
+    with Progress("building NNLS references"):
+        baseline = LinearCombinationFit(simulator).fit()
+    fractions, thickness = baseline.quantify(spectra, progress=True)
+    seconds = time.perf_counter() - started
+    with atomic_path(path) as temporary:
+        with open(temporary, "wb") as handle:
+            np.savez(handle, fractions=fractions, thickness=thickness, seconds=seconds)
+    return fractions, thickness, seconds

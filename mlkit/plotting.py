@@ -1,4 +1,4 @@
-"""Learning curves from a history (dict or history.csv)."""
+"""Figures every package saves: atomic PNG writes and learning curves from a history."""
 
 import matplotlib
 
@@ -9,10 +9,13 @@ import pandas as pd  # noqa: E402
 from mlkit.io import atomic_path  # noqa: E402
 
 
-def save_figure(figure, path):
-    with atomic_path(path) as temporary:
-        figure.savefig(temporary, dpi=110, bbox_inches="tight", format=str(path).rsplit(".", 1)[-1])
-    plt.close(figure)
+def save_figure(figure, path, replace=True):
+    """Save atomically (an existing file is kept unless `replace`) and close the figure."""
+    try:
+        with atomic_path(path, replace=replace) as temporary:
+            figure.savefig(temporary, dpi=110, bbox_inches="tight", format=str(path).rsplit(".", 1)[-1])
+    finally:
+        plt.close(figure)
 
 
 def plot_learning_curves(history, path, title=None):

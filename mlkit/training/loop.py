@@ -1,0 +1,98 @@
+"""Resumable training loops for code that does not call `model.fit`.
+
+Pixel optimisation (style transfer), environment interaction (Q-learning) and
+layer-wise pre-training step their own way, but their runs need what `fit`
+gives: history.csv, checkpoints, resume after a kill, learning curves.
+
+    loop = TrainingLoop(run, epochs=20, state={"model": model, "optimizer": optimizer})
+    for epoch in loop:                      # starts after the last checkpointed epoch
+        loss = train_one_epoch()
+        loop.log(loss=float(loss))          # history row, then checkpoint
+
+`state` holds trackables (Keras models, layers, optimizers, `keras.Variable` or
+`tf.Variable`); `tf.train.Checkpoint` saves and restores them. The history row
+of an epoch is written before its checkpoint, and rows past the restored
+checkpoint are dropped on resume, so history and state always agree.
+"""
+
+import pandas as pd
+import tensorflow as tf
+
+from mlkit.io import atomic_path
+from mlkit.plotting import plot_learning_curves
+
+
+class TrainingLoop:
+    """Iterate over the remaining epochs of a resumable loop (see the module docstring).
+
+    Args:
+        run_directory: a RunDirectory or a Run.
+        epochs: total number of epochs (or rounds, episodes …).
+        state: {name: trackable} saved at every `log`.
+        name: names the finished phase in state.json (several loops may share a directory).
+        history: file name of the history CSV inside the run directory.
+    """
+
+    def __init__(self, run_directory, epochs, state, name="loop", history="history.csv"):
+        self.directory = getattr(run_directory, "directory", run_directory)
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+            raise ValueError(f"`epochs` must be a positive integer, got {epochs!r}.")
+        if not isinstance(state, dict) or not state:
+            raise ValueError("`state` must be a non-empty dict of trackables (models, optimizers, variables).")
+        self.epochs = epochs
+        self.name = name
+        self.history_path = self.directory.path / history
+        self._epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="completed_epochs")
+        self._checkpoint = tf.train.Checkpoint(completed_epochs=self._epoch, **state)
+        self._manager = tf.train.CheckpointManager(self._checkpoint, str(self.directory.path / "checkpoints" / name),
+                                                   max_to_keep=2)
+        self._current = None
+        self.resumed_from = 0
+
+    @property
+    def finished(self):
+        return self.directory.is_done(f"loop:{self.name}")
+
+    def __iter__(self):
+        if self._manager.latest_checkpoint:
+            self._checkpoint.restore(self._manager.latest_checkpoint).expect_partial()
+        start = int(self._epoch.numpy())
+        self.resumed_from = start
+        self._truncate_history(start)
+        for epoch in range(start, self.epochs):
+            self._current = epoch
+            yield epoch
+            if self._current is not None:
+                raise RuntimeError(f"Epoch {epoch} ended without `loop.log(...)`; call it once per epoch.")
+        if not self.finished:
+            self.directory.mark_done(f"loop:{self.name}", {"epochs": self.epochs})
+
+    def log(self, **metrics):
+        """End the current epoch: append its metrics to the history, then checkpoint the state."""
+        if self._current is None:
+            raise RuntimeError("`log` is called once per epoch, inside the loop.")
+        row = {"epoch": self._current, **{key: float(value) for key, value in metrics.items()}}
+        frame = self.history()
+        frame = pd.concat([frame, pd.DataFrame([row])], ignore_index=True) if len(frame) else pd.DataFrame([row])
+        _write_csv(frame, self.history_path)
+        self._epoch.assign(self._current + 1)
+        self._manager.save(checkpoint_number=self._current + 1)
+        plot_learning_curves(frame, self.directory.plots / f"{self.history_path.stem}.png", title=self.name)
+        self._current = None
+
+    def history(self):
+        """The history so far as a DataFrame (one row per finished epoch)."""
+        if not self.history_path.is_file():
+            return pd.DataFrame()
+        return pd.read_csv(self.history_path)
+
+    def _truncate_history(self, completed):
+        frame = self.history()
+        if len(frame) and (frame["epoch"] >= completed).any():
+            _write_csv(frame[frame["epoch"] < completed], self.history_path)
+
+
+def _write_csv(frame, path):
+    with atomic_path(path) as temporary:
+        frame.to_csv(temporary, index=False)
+

@@ -1,0 +1,309 @@
+"""The run context every recipe uses: config → seed, strategy, precision → run directory → export.
+
+    with start_run("mnist_dnn", DEFAULTS, overrides) as run:
+        data = mnist(batch_size=run.global_batch_size)
+        with run.strategy.scope():
+            model = mnist_dnn(...)
+            model.compile(run.optimizer(), ...)
+        run.record_model("model", model)  # config.json: "builders": {"model": {...}}
+        best, history = fit(model, data.train, data.validation, run, epochs=run.config["epochs"])
+        return run.finish({"test_accuracy": ...}, exports={"model": best}, sample=...)
+
+Before anything is created the config is checked (types and ranges against the
+defaults), then the run directory is opened: a different config, another
+recipe's run, a finished run (without `overwrite`) or a run locked by another
+process is refused before any work. The config is written before training; the
+dtype policy is restored and the lock released whatever happens; a directory
+this run created and trained nothing in is removed again on failure.
+"""
+
+import contextlib
+import numbers
+import shutil
+
+import keras
+
+from mlkit.errors import MlkitError, RunFinishedError
+from mlkit.io import read_json, read_marker
+from mlkit.training.export import export_model
+from mlkit.training.run_directory import KIND, RunDirectory, RunLock, comparable, has_results
+
+COMMON_DEFAULTS = {
+    "seed": 0,
+    "out": None,  # the run directory; default runs/<recipe>/<timestamp>
+    "runs_root": "runs",
+    "strategy": "auto",
+    "deterministic": False,
+    "precision": "float32",  # float32 | mixed_bfloat16 | mixed_float16 | auto (see resolve_precision)
+}
+# Recipes that train with a Keras optimizer add these to their DEFAULTS (run.optimizer() reads them).
+OPTIMIZER_DEFAULTS = {
+    "optimizer": "adam",  # any keras.optimizers name: adam, sgd, rmsprop, adamw, nadam …
+    "learning_rate": 1e-3,
+    "schedule": None,  # e.g. {"class_name": "CosineDecay", "config": {"decay_steps": 1000}}
+    "clipnorm": None,
+}
+CHOICES = {
+    "strategy": ("auto", "default", "mirrored", "tpu"),
+    "precision": ("float32", "mixed_bfloat16", "mixed_float16", "auto"),
+}
+NULLABLE_NUMBERS = ("clipnorm",)
+
+
+def merge_config(defaults, overrides=None):
+    """Recipe defaults updated by `overrides`, checked against the defaults' types.
+
+    Unknown keys are an error and None means unset. A value must have the type of
+    its default (an int for an int, a number for a float, a list for a list …);
+    numbers must be positive where the default is positive and non-negative
+    where it is 0. Raises one ValueError naming the key.
+    """
+    config = {**COMMON_DEFAULTS, **defaults}
+    overrides = dict(overrides or {})
+    unknown = sorted(set(overrides) - set(config))
+    if unknown:
+        raise ValueError(f"Unknown config key(s): {', '.join(unknown)}; known: {', '.join(sorted(config))}.")
+    for key, value in overrides.items():
+        if value is not None:
+            check_setting(key, value, config[key])
+            config[key] = value
+    return config
+
+
+def check_setting(key, value, default):
+    """One recipe setting against the type and sign of its default."""
+    if key in CHOICES and value not in CHOICES[key]:
+        raise ValueError(f"`{key}` must be one of {', '.join(CHOICES[key])}; got {value!r}.")
+    if key in NULLABLE_NUMBERS and default is None:
+        default = 1.0
+    if default is None:
+        return
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ValueError(f"`{key}` must be true or false, got {value!r}.")
+    elif isinstance(default, numbers.Integral):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise ValueError(f"`{key}` must be an integer, got {value!r}.")
+        _check_sign(key, value, default)
+    elif isinstance(default, numbers.Real):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != value or abs(value) == float("inf"):
+            raise ValueError(f"`{key}` must be a finite number, got {value!r}.")
+        _check_sign(key, value, default)
+    elif isinstance(default, str):
+        if not isinstance(value, str):
+            raise ValueError(f"`{key}` must be a string, got {value!r}.")
+    elif isinstance(default, (list, tuple)):
+        if not isinstance(value, (list, tuple)):
+            raise ValueError(f"`{key}` must be a list (JSON, e.g. [1, 2]), got {value!r}.")
+    elif isinstance(default, dict) and not isinstance(value, dict):
+        raise ValueError(f"`{key}` must be a JSON object, got {value!r}.")
+
+
+def _check_sign(key, value, default):
+    if default > 0 and not value > 0:
+        raise ValueError(f"`{key}` must be positive, got {value!r}.")
+    if default == 0 and value < 0:
+        raise ValueError(f"`{key}` must be non-negative, got {value!r}.")
+
+
+class Run:
+    """One open run: config, strategy, run directory, and the ways to record and finish it."""
+
+    def __init__(self, recipe, config, directory, strategy, parent=None):
+        self.recipe = recipe
+        self.config = config
+        self.directory = directory
+        self.strategy = strategy
+        self.parent = parent
+
+    @property
+    def path(self):
+        return self.directory.path
+
+    @property
+    def seed(self):
+        return self.config["seed"]
+
+    @property
+    def global_batch_size(self):
+        """`batch_size` (per replica) × replicas in sync."""
+        if "batch_size" not in self.config:
+            raise ValueError(f"Recipe {self.recipe!r} has no `batch_size` setting.")
+        return self.config["batch_size"] * self.strategy.num_replicas_in_sync
+
+    def optimizer(self, **overrides):
+        """A fresh Keras optimizer from the config (optimizer, learning_rate, schedule, clipnorm)."""
+        settings = {key: self.config.get(key, default) for key, default in OPTIMIZER_DEFAULTS.items()}
+        settings.update(overrides)
+        return make_optimizer(**settings)
+
+    def record_model(self, name, model):
+        """Record `model.builder_config` under config.json's "builders"[name] (the one place for it)."""
+        builders = dict(self._recorded().get("builders", {}))
+        builders[name] = getattr(model, "builder_config", {"class": type(model).__name__})
+        self.record("builders", builders)
+
+    def record(self, key, value):
+        """Add what the run found out (e.g. the simulator settings of its data) to config.json.
+
+        Recorded keys are listed under "recorded" and are not part of the config a resume compares.
+        """
+        if key in self.config and key not in self._recorded().get("recorded", []):
+            raise ValueError(f"`{key}` is a setting of recipe {self.recipe!r}; record under another name.")
+        config = self._recorded()
+        config[key] = value
+        config["recorded"] = sorted(set(config.get("recorded", [])) | {key})
+        self.directory.write_config(config)
+
+    def _recorded(self):
+        return read_json(self.directory.config) if self.directory.config.is_file() else dict(self.config)
+
+    def child(self, name):
+        """A run directory inside this one for one of several models (same config, lock and strategy)."""
+        directory = self.directory.child(name)
+        return Run(self.recipe, self.config, directory, self.strategy, parent=self)
+
+    def export_path(self, name):
+        return self.directory.export_path(name)
+
+    def finish(self, metrics, exports=None, sample=None, metadata=None, input_range=None):
+        """Export every model in `exports` ({name: model}) under export/<name>/, write metrics.json.
+
+        `sample` is one input batch (or {name: batch}) for the export's output check;
+        `metadata` ({name: {file name: JSON}}) is written inside that export;
+        `input_range` ((min, max), or {name: (min, max)}) is the range of the training
+        inputs, which `mlkit predict` enforces. Each
+        export is verified before it is moved into place, so rerunning a run killed
+        here just exports again.
+        """
+        exported = {}
+        for name, model in (exports or {}).items():
+            part_sample = sample.get(name) if isinstance(sample, dict) else sample
+            part_range = input_range.get(name) if isinstance(input_range, dict) else input_range
+            path = self.export_path(name)
+            export_model(model, path, part_sample, extra_files=(metadata or {}).get(name), input_range=part_range,
+                         replace=True)
+            exported[name] = str(path)
+        metrics = dict(metrics)
+        if exported:
+            metrics["exports"] = exported
+        metrics["run_directory"] = str(self.path)
+        self.directory.write_metrics(metrics)
+        return metrics
+
+
+def make_optimizer(optimizer="adam", learning_rate=1e-3, schedule=None, clipnorm=None, **arguments):
+    """A Keras optimizer by name with an optional learning-rate schedule and gradient clipping."""
+    if schedule is not None:
+        if not isinstance(schedule, dict) or "class_name" not in schedule:
+            raise ValueError(f"`schedule` must be {{'class_name': ..., 'config': {{...}}}}, got {schedule!r}.")
+        config = {"initial_learning_rate": learning_rate, **schedule.get("config", {})}
+        try:
+            learning_rate = keras.optimizers.schedules.deserialize({"class_name": schedule["class_name"],
+                                                                    "config": config})
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"`schedule` {schedule['class_name']!r} cannot be built: {error}") from None
+        if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+            raise ValueError(f"`schedule` {schedule['class_name']!r} is not a keras.optimizers.schedules class.")
+    if clipnorm is not None:
+        arguments["clipnorm"] = clipnorm
+    try:
+        instance = keras.optimizers.get({"class_name": optimizer, "config": {}})
+        return instance.__class__(learning_rate=learning_rate, **arguments)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"`optimizer` {optimizer!r} cannot be built: {error}") from None
+
+
+@contextlib.contextmanager
+def start_run(recipe, defaults, overrides=None, overwrite=False, check=None):
+    """Open a run (see the module docstring); yields a `Run`.
+
+    `check(config)` validates recipe-specific settings (raising ValueError)
+    before anything is created.
+    """
+    from mlkit.training.fit import set_seed
+    from mlkit.training.precision import set_precision
+    from mlkit.training.strategy import resolve_strategy
+
+    config = merge_config(defaults, overrides)
+    if check is not None:
+        check(config)
+    config["recipe"] = recipe
+    path = _run_path(recipe, config)
+    created = not path.exists()
+    new_parents = [parent for parent in path.parents if not parent.exists()]
+    lock = None
+    previous_policy = keras.mixed_precision.global_policy().name
+    try:
+        _check_existing(path, recipe, config, overwrite)
+        directory = RunDirectory(path)
+        lock = RunLock(directory.path).acquire()
+        _check_existing(directory.path, recipe, config, overwrite)  # again, now that we hold the lock
+        if overwrite and directory.is_finished:
+            _clear(directory.path)
+        config["out"] = str(directory.path)
+        set_seed(config["seed"], config["deterministic"])
+        strategy = resolve_strategy(config["strategy"])
+        config["precision_policy"] = set_precision(config["precision"])
+        config["replicas"] = strategy.num_replicas_in_sync
+        directory.write_config(config)
+        yield Run(recipe, config, directory, strategy)
+    except BaseException:
+        # A failed start (bad setting, refused data) leaves nothing behind; only the lock holder cleans.
+        if created and lock is not None and path.is_dir() and not has_results(path):
+            shutil.rmtree(path, ignore_errors=True)
+            for parent in new_parents:  # runs/<recipe>/ too, if this run made it and it is empty
+                with contextlib.suppress(OSError):
+                    parent.rmdir()
+        raise
+    finally:
+        keras.mixed_precision.set_global_policy(previous_policy)
+        if lock is not None:
+            lock.release()
+
+
+def _run_path(recipe, config):
+    from pathlib import Path
+
+    if config["out"]:
+        return Path(config["out"])
+    return RunDirectory.new_path(recipe, config["runs_root"])
+
+
+def _check_existing(path, recipe, config, overwrite):
+    """Refuse before any work: another recipe's run, a different config, a finished run."""
+    if not path.exists():
+        return
+    if not path.is_dir():
+        raise MlkitError(f"{path} is a file, not a run directory")
+    marker = read_marker(path)
+    if marker is None:
+        if any(entry.name != ".lock" for entry in path.iterdir()):
+            raise MlkitError(f"{path} is a folder mlkit did not create; refusing to write a run into it")
+        return
+    if marker.get("kind") != KIND:
+        raise MlkitError(f"{path} is an mlkit {marker.get('kind')} directory, not a run directory")
+    config_file = path / "config.json"
+    if not config_file.is_file():
+        return
+    previous = read_json(config_file)
+    if previous.get("recipe", recipe) != recipe:
+        raise MlkitError(f"{path} holds a run of recipe {previous.get('recipe')!r}, not {recipe!r}")
+    finished = (path / "metrics.json").is_file()
+    if finished and overwrite:
+        return
+    if finished:
+        raise RunFinishedError(f"{path} holds a finished run (metrics.json); pass --overwrite to run it again")
+    if comparable(previous) != comparable({**config, "out": str(path)}):
+        changed = sorted(key for key in set(comparable(previous)) | set(comparable(config))
+                         if comparable(previous).get(key) != comparable(config).get(key))
+        raise MlkitError(f"{path} holds an unfinished run with a different config ({', '.join(changed)}); "
+                         "rerun with the same settings to resume, or choose another --out")
+
+
+def _clear(path):
+    """Empty a finished run directory of ours (marker and lock stay) for `overwrite`."""
+    for entry in path.iterdir():
+        if entry.name in (".mlkit", ".lock"):
+            continue
+        shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()

@@ -1,0 +1,206 @@
+"""The `mlkit` command line: argument parsing and error reporting, without importing TensorFlow.
+
+This module lives outside the `mlkit` package on purpose: importing anything in
+`mlkit` runs its `__init__`, which registers the custom Keras objects and so
+loads TensorFlow (about 4 s). `mlkit --help` and argument errors answer from
+here at once; the commands themselves are in `mlkit.cli`.
+
+Every failure the user can cause (bad arguments, missing or corrupt files, a busy
+or finished run directory, an existing destination) ends with one line on stderr
+and exit status 2. Anything else is a bug: one line and status 1, or the full
+traceback with `--debug`.
+"""
+
+import argparse
+import importlib.util
+import json
+import os
+import sys
+from pathlib import Path
+
+EXIT_USAGE = 2
+EXIT_BUG = 1
+STRATEGIES = ["auto", "default", "mirrored", "tpu"]
+PRECISIONS = ["float32", "mixed_bfloat16", "mixed_float16", "auto"]
+
+
+class CommandError(Exception):
+    """A user-facing failure: printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line instead of usage + error
+        raise CommandError(f"{message} (see `{self.prog} --help`)")
+
+
+def parse_assignment(text):
+    """--set KEY=VALUE: VALUE as JSON, or a bare string when it is not JSON and not JSON-looking."""
+    if "=" not in text:
+        raise CommandError(f"--set expects KEY=VALUE, got {text!r}")
+    key, value = text.split("=", 1)
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError as error:
+        if value[:1] in "[{\"" or value.strip() in ("", "-"):
+            raise CommandError(f"--set {key}: {value!r} is not valid JSON ({error.msg})") from None
+        return key, value  # a bare string, e.g. source=idx
+
+
+def recipe_names():
+    """The recipe modules, found without importing the package."""
+    locations = importlib.util.find_spec("mlkit").submodule_search_locations
+    folder = Path(list(locations)[0]) / "recipes"
+    return sorted(path.stem for path in folder.glob("*.py") if not path.stem.startswith("_"))
+
+
+def build_parser():
+    parser = _Parser(prog="mlkit", description="mlkit: list and run recipes, export run directories, predict.")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of unexpected errors")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    commands.add_parser("recipes", help="list the recipes with one-line descriptions")
+
+    run = commands.add_parser("run", help="run a recipe into a run directory")
+    run.add_argument("recipe")
+    run.add_argument("--epochs", type=int)
+    run.add_argument("--batch-size", type=int, help="per replica")
+    run.add_argument("--strategy", choices=STRATEGIES)
+    run.add_argument("--out", help="run directory (an interrupted one resumes); default runs/RECIPE/TIMESTAMP")
+    run.add_argument("--overwrite", action="store_true", help="run again into --out even if it holds a finished run")
+    run.add_argument("--seed", type=int)
+    run.add_argument("--precision", choices=PRECISIONS,
+                     help="dtype policy; auto: bfloat16 on CPUs with AMX/AVX512-BF16, float16 on GPUs")
+    run.add_argument("--data", metavar="DIR", help="the recipe's input data (cats_dogs: one folder per class)")
+    run.add_argument("--full", action="store_true", help="paper-scale settings (recipes that have them, e.g. xps)")
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                     help="any other recipe setting; VALUE is JSON or a plain string (repeatable)")
+
+    export = commands.add_parser("export", help="export a run's model.keras file(s) as SavedModels")
+    export.add_argument("run_dir")
+    export.add_argument("--out", help="SavedModel directory (default RUN_DIR/export/<name>); single-model runs only")
+    export.add_argument("--overwrite", action="store_true", help="replace an earlier mlkit export there")
+
+    predict = commands.add_parser("predict", help="predict with an exported SavedModel")
+    predict.add_argument("model_dir", help="a SavedModel directory, or a run directory with export/")
+    predict.add_argument("input", help=".npy or .csv file of examples")
+    predict.add_argument("--output", help="write predictions to this .csv or .npy instead of stdout")
+    predict.add_argument("--overwrite", action="store_true", help="replace an existing --output file")
+
+    xps = commands.add_parser("xps", help="XPS survey spectra: simulate datasets, quantify measured spectra")
+    xps_commands = xps.add_subparsers(dest="xps_command", required=True, parser_class=_Parser)
+    simulate = xps_commands.add_parser("simulate", help="write simulated spectra as .npz shards + manifest.json")
+    simulate.add_argument("--n", type=int, required=True, help="number of spectra")
+    simulate.add_argument("--out", required=True, help="new directory for the shards")
+    simulate.add_argument("--seed", type=int, default=0)
+    simulate.add_argument("--shard-size", type=int, default=10_000)
+    simulate.add_argument("--dtype", choices=["float32", "float16"], default="float32")
+    simulate.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                          help="an XPSSimulator setting, e.g. source=Mg or points=1000 (repeatable)")
+    quantify = xps_commands.add_parser("predict", help="elements (at.%%) and overlayer thickness of spectra")
+    quantify.add_argument("model", help="exported XPS model (run directory or its export)")
+    quantify.add_argument("spectra", nargs="+", help="two-column text/CSV (energy, counts) or VAMAS .vms files")
+    quantify.add_argument("--energy-scale", choices=["binding", "kinetic"], default="binding",
+                          help="abscissa of text files (VAMAS files say it themselves)")
+    quantify.add_argument("--threshold", type=float, default=1.0, help="list elements at or above this at.%%")
+    quantify.add_argument("--plot", metavar="DIR", help="save one PNG per spectrum into DIR")
+    quantify.add_argument("--overwrite", action="store_true", help="replace existing plots in DIR")
+    return parser
+
+
+def check_arguments(args):
+    """Checks that need no TensorFlow, so a wrong command fails at once."""
+    if args.command == "run":
+        names = recipe_names()
+        if args.recipe not in names:
+            raise CommandError(f"unknown recipe {args.recipe!r}; available: {', '.join(names)}")
+        for flag in ("epochs", "batch_size"):
+            value = getattr(args, flag)
+            if value is not None and value < 1:
+                raise CommandError(f"--{flag.replace('_', '-')} must be a positive integer, got {value}")
+        if args.seed is not None and args.seed < 0:
+            raise CommandError(f"--seed must be a non-negative integer, got {args.seed}")
+        args.overrides = dict(parse_assignment(item) for item in args.set)
+    if args.command == "xps":
+        if args.xps_command == "predict" and not 0 <= args.threshold <= 100:
+            raise CommandError(f"--threshold is in at.%, between 0 and 100; got {args.threshold}")
+        if args.xps_command == "simulate":
+            if args.n < 1 or args.shard_size < 1:
+                raise CommandError("--n and --shard-size must be positive integers")
+            args.settings = dict(parse_assignment(item) for item in args.set)
+
+
+def quiet_tensorflow():
+    """Keep TensorFlow's start-up lines off the terminal.
+
+    TF_CPP_MIN_LOG_LEVEL=2 hides its INFO and WARNING lines. On a machine with no
+    NVIDIA device, level 3 also hides the `failed call to cuInit` ERROR line that
+    TensorFlow's CUDA build prints on every CPU-only machine. The few lines written
+    before absl's logging starts ignore both: `import tensorflow` runs with stderr
+    captured, and what is not known start-up noise is printed again.
+    """
+    no_gpu = not any(Path("/dev").glob("nvidia[0-9]*"))
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3" if no_gpu else "2")
+    if "tensorflow" in sys.modules:
+        return
+    import tempfile
+
+    noise = ("absl::InitializeLog", "cudart_stub.cc", "cpu_feature_guard.cc", "To enable the following instructions")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import tensorflow  # noqa: F401
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            for line in captured.read().decode(errors="replace").splitlines(keepends=True):
+                if not any(pattern in line for pattern in noise):
+                    sys.stderr.write(line)
+
+
+def _expected_errors():
+    import zipfile
+
+    from mlkit.errors import MlkitError
+
+    kinds = [CommandError, MlkitError, ValueError, OSError, EOFError, zipfile.BadZipFile]
+    if "tensorflow" in sys.modules:
+        kinds.append(sys.modules["tensorflow"].errors.OpError)
+    return tuple(kinds)
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in argv
+    try:
+        args = build_parser().parse_args(argv)
+        check_arguments(args)
+        quiet_tensorflow()
+        from mlkit import cli
+
+        return cli.run_command(args)
+    except CommandError as error:
+        print(f"mlkit: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("mlkit: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # noqa: BLE001  (sorted into user errors and bugs below)
+        if debug:
+            raise
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        if isinstance(error, _expected_errors()):
+            if isinstance(error, OSError) and error.filename and str(error.filename) not in message:
+                message = f"{error.filename}: {message}"
+            print(f"mlkit: error: {message}", file=sys.stderr)
+            return EXIT_USAGE
+        print(f"mlkit: internal error: {type(error).__name__}: {message} (rerun with --debug for the traceback)",
+              file=sys.stderr)
+        return EXIT_BUG
+
+
+if __name__ == "__main__":
+    sys.exit(main())
