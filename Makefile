@@ -5,11 +5,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SEED ?= 0
 
-.PHONY: run test test-fast install clean benchmark xps xps-full xps-simulate cars xor mnist-dnn mnist-cnn cats-dogs shapes-segmentation coffee-roasting kmeans-segmentation pca-faces lda-vs-pca
+.PHONY: run test test-fast install clean benchmark xps-full xps-simulate recipes
 
 # The main job: XPS quantification on simulated spectra, CNN vs NNLS (about 8–9 min on 2 CPU cores).
 run: $(STAMP)
 	$(BIN)/mlkit run xps --seed $(SEED)
+
+# The recipe targets this Makefile generates.
+recipes:
+	@echo $(RECIPE_TARGETS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -28,9 +32,14 @@ $(STAMP): setup.cfg pyproject.toml mlkit/unsupervised/lloyd_pass.cc
 	$(BIN)/python -m mlkit.unsupervised.build_lloyd_pass
 	touch $(STAMP)
 
-# One target per recipe.
-xps: $(STAMP)
-	$(BIN)/mlkit run xps --seed $(SEED)
+# One target per recipe, generated from the recipe modules (mlkit/recipes/*.py): `make mnist-cnn`
+# runs `mlkit run mnist_cnn`. A new recipe module gets its target without touching this file.
+# Extra flags: make cats-dogs ARGS="--data ~/pets", make mnist-cnn ARGS="--set data_dir=../shared/data/mnist".
+RECIPES := $(filter-out __init__,$(basename $(notdir $(wildcard mlkit/recipes/*.py))))
+RECIPE_TARGETS := $(subst _,-,$(RECIPES))
+.PHONY: $(RECIPE_TARGETS)
+$(RECIPE_TARGETS): $(STAMP)
+	$(BIN)/mlkit run $(subst -,_,$@) --seed $(SEED) $(ARGS)
 
 # Paper scale: 100k training spectra.
 xps-full: $(STAMP)
@@ -39,37 +48,6 @@ xps-full: $(STAMP)
 # 100k spectra as shards in data/xps-100k (train on them with --set data_dir=data/xps-100k).
 xps-simulate: $(STAMP)
 	$(BIN)/mlkit xps simulate --n 100000 --out data/xps-100k --seed $(SEED)
-
-cars: $(STAMP)
-	$(BIN)/mlkit run cars --seed $(SEED)
-
-xor: $(STAMP)
-	$(BIN)/mlkit run xor --seed $(SEED)
-
-mnist-dnn: $(STAMP)
-	$(BIN)/mlkit run mnist_dnn --seed $(SEED)
-
-mnist-cnn: $(STAMP)
-	$(BIN)/mlkit run mnist_cnn --seed $(SEED)
-
-# Your photos: make cats-dogs DATA=path/with/cats/and/dogs (without DATA: a synthetic demo folder).
-cats-dogs: $(STAMP)
-	$(BIN)/mlkit run cats_dogs --seed $(SEED) $(if $(DATA),--data $(DATA))
-
-shapes-segmentation: $(STAMP)
-	$(BIN)/mlkit run shapes_segmentation --seed $(SEED)
-
-coffee-roasting: $(STAMP)
-	$(BIN)/mlkit run coffee_roasting --seed $(SEED)
-
-kmeans-segmentation: $(STAMP)
-	$(BIN)/mlkit run kmeans_segmentation --seed $(SEED)
-
-pca-faces: $(STAMP)
-	$(BIN)/mlkit run pca_faces --seed $(SEED)
-
-lda-vs-pca: $(STAMP)
-	$(BIN)/mlkit run lda_vs_pca --seed $(SEED)
 
 # Speed comparisons (not tests): prints side-by-side times and ratios.
 benchmark: $(STAMP)

@@ -28,6 +28,17 @@ def best_time(function, repeats):
     return min(times), result
 
 
+def alternating_best(functions, rounds):
+    """Best time of each function over `rounds` rounds that run them in turn (machine noise hits all)."""
+    best = {name: (float("inf"), None) for name in functions}
+    for _ in range(rounds):
+        for name, function in functions.items():
+            seconds, result = best_time(function, 1)
+            if seconds < best[name][0]:
+                best[name] = (seconds, result)
+    return best
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=200_000)
@@ -56,13 +67,15 @@ def main():
               f"speed ratio (scikit-learn time / mlkit time) {sklearn_time / mlkit_time:.2f}x")
 
     data = rng.standard_normal((100_000, 100)).astype("float32") @ rng.standard_normal((100, 100)).astype("float32")
-    PCA(10).fit(data[:1000])
-    mlkit_time, ours = best_time(lambda: PCA(10).fit(data), args.repeats)
-    sklearn_time, theirs = best_time(lambda: SklearnPCA(10).fit(data), args.repeats)
-    cosines = np.abs(np.sum(ours.components_ * theirs.components_, axis=1))
-    print(f"PCA 100000x100, 10 components: mlkit {mlkit_time:.3f} s, scikit-learn {sklearn_time:.3f} s "
-          f"(min |cos| {cosines.min():.6f})")
-    print(f"  speed ratio (scikit-learn time / mlkit time): {sklearn_time / mlkit_time:.2f}x")
+    for label, sample in (("near the origin", data), ("offset by 1000 (centred block by block)", data + 1000)):
+        PCA(10).fit(sample[:1000])
+        best = alternating_best({"mlkit": lambda: PCA(10).fit(sample), "sklearn": lambda: SklearnPCA(10).fit(sample)},
+                                max(args.repeats, 5))
+        (mlkit_time, ours), (sklearn_time, theirs) = best["mlkit"], best["sklearn"]
+        cosines = np.abs(np.sum(ours.components_ * theirs.components_, axis=1))
+        print(f"PCA 100000x100 {label}, 10 components: mlkit {mlkit_time * 1000:.1f} ms, scikit-learn "
+              f"{sklearn_time * 1000:.1f} ms (best of alternating rounds; min |cos| {cosines.min():.6f})")
+        print(f"  speed ratio (scikit-learn time / mlkit time): {sklearn_time / mlkit_time:.2f}x")
 
 
 if __name__ == "__main__":

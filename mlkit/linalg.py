@@ -35,7 +35,8 @@ def least_squares(design, targets, method="lstsq"):
     if targets.ndim != 2 or targets.shape[0] != design.shape[0]:
         raise ValueError(f"`targets` must have {design.shape[0]} rows, got shape {targets.shape}.")
     if design.shape[0] < design.shape[1]:
-        raise ValueError(f"Need at least {design.shape[1]} rows for {design.shape[1]} unknowns, got {design.shape[0]}.")
+        raise ValueError(f"`design` needs at least {design.shape[1]} rows for {design.shape[1]} unknowns, "
+                         f"got {design.shape[0]}.")
     if not (np.isfinite(design).all() and np.isfinite(targets).all()):
         raise ValueError("`design` and `targets` must be finite.")
     a, b = tf.constant(design), tf.constant(targets)

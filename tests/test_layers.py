@@ -22,9 +22,10 @@ def test_maxout_is_the_max_of_affine_pieces():
     np.testing.assert_allclose(outputs, pieces.max(axis=-1), rtol=1e-6)
 
 
-@pytest.mark.parametrize("kwargs", [{"units": 0}, {"units": 3, "num_pieces": 1}, {"units": 2.5}])
-def test_maxout_rejects_bad_arguments(kwargs):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize("kwargs, argument", [({"units": 0}, "units"), ({"units": 3, "num_pieces": 1}, "num_pieces"),
+                                             ({"units": 2.5}, "units")])
+def test_maxout_rejects_bad_arguments(kwargs, argument):
+    with pytest.raises(ValueError, match=f"`{argument}`"):
         Maxout(**kwargs)
 
 
@@ -39,7 +40,7 @@ def test_polynomial_features_contract_and_values():
 
 @pytest.mark.parametrize("degree", [0, -1, 1.5, True])
 def test_polynomial_features_rejects_bad_degree(degree):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="`degree` must be a positive integer"):
         PolynomialFeatures(degree)
 
 
@@ -50,7 +51,7 @@ def test_sum_normalization_contract_and_values():
     np.testing.assert_allclose(outputs.sum(axis=1), 1.0, rtol=1e-5)
     np.testing.assert_allclose(outputs, inputs / inputs.sum(axis=1, keepdims=True), rtol=1e-5)
     assert np.isfinite(np.asarray(SumNormalization()(np.zeros((1, 3), "float32")))).all()
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="`epsilon` must be positive"):
         SumNormalization(epsilon=0.0)
 
 
@@ -77,9 +78,10 @@ def test_identity_shortcut_contract_and_values():
     assert layer.count_params() == 0
 
 
-@pytest.mark.parametrize("kwargs", [{"filters": 0}, {"filters": 4, "strides": 0}, {"filters": 2.0}])
-def test_identity_shortcut_rejects_bad_arguments(kwargs):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize("kwargs, argument", [({"filters": 0}, "filters"), ({"filters": 4, "strides": 0}, "strides"),
+                                             ({"filters": 2.0}, "filters")])
+def test_identity_shortcut_rejects_bad_arguments(kwargs, argument):
+    with pytest.raises(ValueError, match=f"`{argument}`"):
         IdentityShortcut(**kwargs)
 
 
@@ -116,8 +118,10 @@ def test_augmentation_in_a_builder_is_inactive_in_predict():
     np.testing.assert_array_equal(model.predict(images, verbose=0), model.predict(images, verbose=0))
 
 
-@pytest.mark.parametrize("augmentation", [{"flip": "sideways"}, {"zoom": 1.0}, {"rotation": -0.1}, {"crop": [8]},
-                                          {"value_range": [1, 0]}, {"sharpen": 1}, ["flip"]])
-def test_augmentation_rejects_bad_settings(augmentation):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize("augmentation, argument", [
+    ({"flip": "sideways"}, "flip"), ({"zoom": 1.0}, "zoom"), ({"rotation": -0.1}, "rotation"), ({"crop": [8]}, "crop"),
+    ({"value_range": [1, 0]}, "value_range"), ({"sharpen": 1}, "augmentation"), (["flip"], "augmentation"),
+])
+def test_augmentation_rejects_bad_settings(augmentation, argument):
+    with pytest.raises(ValueError, match=f"`{argument}`"):
         augmentation_layers(augmentation)

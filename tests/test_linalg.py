@@ -29,15 +29,15 @@ def test_multiple_targets_keep_their_shape():
 
 
 @pytest.mark.parametrize(
-    "design, targets, method",
+    "design, targets, method, argument",
     [
-        (np.ones((3, 2)), np.ones(3), "svd"),
-        (np.ones(3), np.ones(3), "lstsq"),
-        (np.ones((3, 2)), np.ones(4), "lstsq"),
-        (np.ones((1, 2)), np.ones(1), "lstsq"),
-        (np.array([[1.0, np.nan], [1.0, 2.0], [1.0, 3.0]]), np.ones(3), "lstsq"),
+        (np.ones((3, 2)), np.ones(3), "svd", "method"),
+        (np.ones(3), np.ones(3), "lstsq", "design"),
+        (np.ones((3, 2)), np.ones(4), "lstsq", "targets"),
+        (np.ones((1, 2)), np.ones(1), "lstsq", "design"),
+        (np.array([[1.0, np.nan], [1.0, 2.0], [1.0, 3.0]]), np.ones(3), "lstsq", "design"),
     ],
 )
-def test_least_squares_rejects_bad_input(design, targets, method):
-    with pytest.raises(ValueError):
+def test_least_squares_rejects_bad_input(design, targets, method, argument):
+    with pytest.raises(ValueError, match=f"`{argument}`"):
         least_squares(design, targets, method)

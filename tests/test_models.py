@@ -246,6 +246,7 @@ def _trainable_parameters(model):
         (models.alexnet, {}, 62_378_344, None),
     ],
 )
+@pytest.mark.slow
 def test_published_parameter_counts(builder, kwargs, total, trainable):
     model = builder(**kwargs)
     if total is not None:

@@ -419,7 +419,7 @@ def test_start_run_restores_the_precision_policy_and_releases_the_lock_on_failur
     with pytest.raises(RuntimeError, match="boom"):
         with start_run("lda_vs_pca", {"test_fraction": 0.3}, {"out": str(tmp_path / "run"),
                                                                  "precision": "mixed_bfloat16"}) as run:
-            assert keras.mixed_precision.global_policy().name == "mixed_bfloat16"
+            assert keras.mixed_precision.global_policy().name == run.config["precision_policy"] == "mixed_bfloat16"
             raise RuntimeError("boom")
     assert keras.mixed_precision.global_policy().name == "float32"
     assert not (tmp_path / "run").exists()  # nothing trained: nothing kept

@@ -3,14 +3,12 @@
 import json
 
 import keras
-import numpy as np
 import pandas as pd
 import pytest
 
-from mlkit.data import array_dataset
 from mlkit.errors import MlkitError
 from mlkit.models import mlp
-from mlkit.training import OPTIMIZER_DEFAULTS, TrainingLoop, RunDirectory, fit, make_optimizer, merge_config, start_run
+from mlkit.training import OPTIMIZER_DEFAULTS, TrainingLoop, RunDirectory, make_optimizer, merge_config, start_run
 
 DEFAULTS = {**OPTIMIZER_DEFAULTS, "epochs": 2, "batch_size": 8, "hidden_units": [4], "activation": "relu",
             "dropout": 0.0, "flag": False, "settings": {}}

@@ -20,6 +20,7 @@ def _tiny_problem():
     return array_dataset(inputs, labels, 16, shuffle=True), array_dataset(inputs, labels, 16)
 
 
+@pytest.mark.slow
 def test_fit_writes_the_run_directory(tmp_path):
     set_seed(0)
     train, validation = _tiny_problem()
@@ -35,6 +36,7 @@ def test_fit_writes_the_run_directory(tmp_path):
     assert best.evaluate(validation, verbose=0)[0] == pytest.approx(expected, rel=1e-5)
 
 
+@pytest.mark.slow
 def test_fit_without_validation_monitors_the_training_loss_or_keeps_the_last_epoch(tmp_path):
     set_seed(0)
     train, _ = _tiny_problem()
@@ -54,6 +56,7 @@ def test_fit_without_validation_monitors_the_training_loss_or_keeps_the_last_epo
         fit(model, train, train, RunDirectory(tmp_path / "z"), epochs=1, keep="first")
 
 
+@pytest.mark.slow
 def test_a_finished_fit_is_not_trained_again(tmp_path):
     set_seed(0)
     train, validation = _tiny_problem()
@@ -201,7 +204,6 @@ def test_mirrored_strategy_on_two_cpus_matches_the_default_strategy(fresh_python
 
 
 def test_mixed_precision_models_export_in_float32(tmp_path):
-    import keras
 
     from mlkit.models import simple_cnn
     from mlkit.training import set_precision

@@ -154,7 +154,7 @@ def test_mg_source_moves_auger_lines_but_not_photolines():
     {"emission_angle": 95.0}, {"thickness_range": (-1, 4)},
 ])
 def test_simulator_rejects_bad_settings(settings):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=f"`{next(iter(settings))}`"):
         XPSSimulator(**settings)
 
 
@@ -167,10 +167,14 @@ def test_baseline_recovers_noiseless_two_element_mixture():
         shift_levels=np.zeros((1, 2), int), resolution_levels=np.zeros(1, int), thickness=np.array([10.0]),
         charging_shift=np.zeros(1), background_scale=np.array([0.75]), total_counts=np.ones(1),
     ))
-    fractions, thickness = LinearCombinationFit(simulator, thickness_grid=[0, 5, 10, 15, 20]).fit().quantify(spectrum)
+    baseline = LinearCombinationFit(simulator, thickness_grid=[0, 5, 10, 15, 20]).fit()
+    fractions, thickness = baseline.quantify(spectrum)
     assert abs(fractions[0, indices[0]] - 0.4) < 0.01 and abs(fractions[0, indices[1]] - 0.6) < 0.01
     assert fractions[0].sum() == pytest.approx(1.0)
     assert thickness[0] == 10.0
+    predicted = baseline.predict(spectrum)  # scikit-learn's predict: one array, the fractions
+    assert isinstance(predicted, np.ndarray) and predicted.shape == (1, 80)
+    np.testing.assert_array_equal(predicted, fractions)
 
 
 def test_baseline_rejects_bad_input(simulator):
@@ -195,7 +199,7 @@ def test_quantification_metrics():
     assert metrics["detection_precision"] == pytest.approx(3 / 4) and metrics["detection_recall"] == 1.0
     assert metrics["quantification_mae_at_percent"] == pytest.approx(10.0 / 3)
     assert metrics["thickness_mae_angstrom"] == pytest.approx(1.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="shape"):
         quantification_metrics(truth, guess[:, :10])
 
 
@@ -209,9 +213,9 @@ def test_shards_round_trip_and_tf_data(tmp_path):
     assert sum(len(x) for x, _ in batches) == 25
     x, y = batches[0]
     assert x.shape == (8, 200) and y["composition"].shape == (8, 80) and y["thickness"].shape == (8, 1)
-    with pytest.raises(ValueError, match="not empty"):
+    with pytest.raises(ValueError, match="not an empty folder"):
         write_shards(simulator, 5, tmp_path / "shards")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="`n` must be a positive integer"):
         write_shards(simulator, 0, tmp_path / "other")
     assert not (tmp_path / "other").exists()
 
@@ -250,8 +254,9 @@ def test_resample_averages_a_finer_scan(simulator):
 @pytest.mark.parametrize("content, message", [
     ("0,1\n1,nan\n2,3\n", "NaN"),
     ("0,1\n1,-4\n2,3\n", "negative"),
-    ("just words\nmore words\n", "two numeric columns"),
-    ("0,1,2\n1,2\n", "two numeric columns"),
+    ("just words\nmore words\n", "no numeric rows"),
+    ("0,1,2\n1,2\n", "different numbers of columns"),
+    ("0,1,2\n1,2,3\n", "3 columns; expected two"),
 ])
 def test_spectrum_files_reject_bad_content(tmp_path, content, message):
     path = tmp_path / "bad.csv"

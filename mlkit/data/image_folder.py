@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import keras
-import tensorflow as tf
 
 from mlkit.data.pipeline import DatasetSplits, finish_pipeline, scale_images
 

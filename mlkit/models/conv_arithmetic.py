@@ -33,5 +33,6 @@ def conv_output_size(size, kernel_size, padding=0, strides=1, dilation_rate=1):
         raise ValueError(f"`padding` must be a non-negative integer, 'valid' or 'same'; got {padding!r}.")
     window = (kernel_size - 1) * dilation_rate + 1
     if size + 2 * padding < window:
-        raise ValueError(f"A window of {window} does not fit an input of {size} padded by {padding} on each side.")
+        raise ValueError(f"`kernel_size`: a window of {window} does not fit an input of {size} padded by {padding} "
+                         "on each side.")
     return (size + 2 * padding - window) // strides + 1

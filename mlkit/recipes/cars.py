@@ -7,7 +7,6 @@ equation. All 50 rows are used for fitting, as the closed form does; the
 validation curve is therefore the training fit itself.
 """
 
-import keras
 import matplotlib.pyplot as plt
 import numpy as np
 

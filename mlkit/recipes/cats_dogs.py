@@ -9,7 +9,6 @@ runs offline. More than two class folders give a softmax classifier instead.
 
 import sys
 
-import keras
 import numpy as np
 
 from mlkit.data import check_image_folder, image_folder, write_shapes_image_folder

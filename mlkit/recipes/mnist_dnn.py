@@ -4,7 +4,6 @@ Full MNIST (`--set data_dir=DIR` with the four IDX files, or `source="tfds"`) sh
 give ≥ 98.0 % test accuracy; without it the offline 5,000-digit subset is used.
 """
 
-import keras
 
 from mlkit.data import mnist
 from mlkit.models import mnist_dnn

@@ -5,7 +5,6 @@ default is scikit-learn's bundled 8×8 digits, which show the same thing.
 """
 
 import matplotlib.pyplot as plt
-import numpy as np
 
 from mlkit.training import save_figure, start_run
 from mlkit.unsupervised import PCA

@@ -5,7 +5,6 @@ XOR is not linearly separable, so any linear decision boundary gets at most
 there is nothing else to validate on.
 """
 
-import keras
 import numpy as np
 
 from mlkit.data import array_dataset, xor_data

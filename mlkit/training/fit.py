@@ -125,7 +125,7 @@ def fit(
         raise RuntimeError("Training stopped before any checkpoint was written (NaN loss?).")
     if keep == "last" and not model.stop_training:
         model.save(run_directory.model)  # the final weights, also after early stopping restored them
-    history = pd.read_csv(run_directory.history)
+    history = read_history(run_directory.history)
     plot_learning_curves(history, run_directory.plots / "learning_curves.png", title=model.name)
     run_directory.mark_done("fit", {"epochs": int(len(history)), "monitor": monitor, "keep": keep})
     return _finished_training(run_directory)
@@ -143,7 +143,14 @@ def _check_optimizers_built(model):
 
 def _finished_training(run_directory):
     best = keras.saving.load_model(run_directory.model, safe_mode=True)
-    return best, pd.read_csv(run_directory.history)
+    return best, read_history(run_directory.history)
+
+
+def read_history(path):
+    """history.csv without the empty val_* columns Keras' CSVLogger adds when there is no validation."""
+    frame = pd.read_csv(path)
+    empty = [column for column in frame.columns if column.startswith("val_") and frame[column].isna().all()]
+    return frame.drop(columns=empty)
 
 
 def _best_so_far(run_directory, monitor, mode):
