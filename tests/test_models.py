@@ -149,7 +149,12 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("name", CASES)
+# Deep image nets take seconds to train a few steps on the CPU: only `make test` runs them.
+HEAVY_CASES = {"resnet50_imagenet_stem", "resnet18_identity_shortcuts", "vgg11_global_average", "alexnet_small"}
+
+
+@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.slow) if name in HEAVY_CASES else name
+                                  for name in CASES])
 def test_builder(name):
     builder, kwargs, (inputs, targets), loss, output_shape, parameters = CASES[name]
     keras.utils.set_random_seed(0)

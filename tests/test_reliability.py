@@ -110,6 +110,8 @@ def test_predict_output_never_replaces_a_folder_or_an_unnamed_file(finished_run,
     assert existing.read_text() == "keep me\n"
     assert main(["predict", model, str(inputs), "--output", str(existing), "--overwrite"]) == 0
     assert np.loadtxt(existing, delimiter=",").shape == (2,)
+    assert main(["predict", model, str(inputs), "--output", str(existing / "p.csv")]) == 2  # under a file
+    assert "does not exist (or is not a folder)" in capsys.readouterr().err
 
 
 def test_a_run_never_writes_into_a_folder_mlkit_did_not_create(user_folder, capsys):

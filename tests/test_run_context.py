@@ -3,6 +3,7 @@
 import json
 
 import keras
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -224,3 +225,27 @@ def test_a_custom_train_step_model_goes_through_fit_and_resumes_after_sigkill(tm
     # Unbuilt extra optimizers would silently restart from scratch on resume: fit refuses them.
     unbuilt = fresh_python(SUBCLASS_RUN, tmp_path / "unbuilt", -1, "lazy")
     assert unbuilt.returncode == 1 and "`first_optimizer` is not built" in unbuilt.stderr
+
+
+def test_a_subclassed_model_exports_with_a_sample(tmp_path):
+    import tensorflow as tf
+
+    from mlkit.training import export_model
+
+    class Doubler(keras.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.dense = keras.layers.Dense(2)
+
+        def call(self, inputs):
+            return 2 * self.dense(inputs)
+
+    model = Doubler()
+    inputs = np.random.default_rng(0).standard_normal((3, 4)).astype("float32")
+    model(inputs)
+    with pytest.raises(ValueError, match="pass `sample`"):
+        export_model(model, tmp_path / "no_sample")
+    path = export_model(model, tmp_path / "export", inputs)
+    served = tf.saved_model.load(str(path))
+    np.testing.assert_allclose(served.serve(tf.constant(inputs)), model(inputs), rtol=1e-6)
+    assert json.loads((path / "serving.json").read_text())["input_shapes"] == [[4]]

@@ -276,6 +276,7 @@ def test_spectrum_files_reject_bad_vamas_and_short_range(tmp_path, simulator):
         resample(read_spectrum(short), simulator.binding_energy)
 
 
+@pytest.mark.slow
 def test_tiny_cnn_beats_the_uniform_guess():
     simulator = XPSSimulator(points=400, energy_range=(0, 1200), resolution_levels=2, shift_levels=3, max_elements=2)
     train = simulator.sample(3000, seed=0)

@@ -11,7 +11,13 @@ SERVING_METADATA = "serving.json"  # input shape, dtype and the value range the 
 
 def sample_inputs(model, batch_size=4, seed=0):
     """A random batch matching the model's (single) input."""
-    if len(model.inputs) != 1:
+    try:
+        inputs = model.inputs
+    except AttributeError:  # a subclassed model has no symbolic inputs
+        inputs = None
+    if not inputs:
+        raise ValueError("sample_inputs needs a functional model; pass `sample` explicitly for a subclassed one.")
+    if len(inputs) != 1:
         raise ValueError("sample_inputs needs a single-input model; pass `sample` explicitly.")
     shape = (batch_size,) + tuple(model.inputs[0].shape[1:])
     if any(dimension is None for dimension in shape):
@@ -38,7 +44,7 @@ def export_model(model, path, sample=None, rtol=1e-5, atol=1e-6, extra_files=Non
     sample = sample_inputs(model) if sample is None else np.asarray(sample)
     expected = tf.nest.map_structure(np.asarray, model(sample, training=False))
     with atomic_directory(path, "export", replace=replace) as temporary:
-        _write_inference_saved_model(model, temporary)
+        _write_inference_saved_model(model, temporary, sample)
         reloaded = tf.saved_model.load(str(temporary))
         served = tf.nest.map_structure(np.asarray, reloaded.serve(tf.constant(sample)))
         try:
@@ -49,9 +55,10 @@ def export_model(model, path, sample=None, rtol=1e-5, atol=1e-6, extra_files=Non
             if got.shape != want.shape or not np.allclose(got, want, rtol=rtol, atol=atol):
                 difference = np.max(np.abs(got - want)) if got.shape == want.shape else "shape"
                 raise RuntimeError(f"Exported SavedModel disagrees with the Keras model (max difference {difference}).")
+        specs = _input_specs(model, sample)
         write_json(temporary / SERVING_METADATA, {
-            "input_shapes": [list(tensor.shape[1:]) for tensor in model.inputs],
-            "input_dtypes": [str(tensor.dtype) for tensor in model.inputs],
+            "input_shapes": [list(spec.shape[1:]) for spec in specs],
+            "input_dtypes": [spec.dtype.name for spec in specs],
             "input_range": None if input_range is None else [float(input_range[0]), float(input_range[1])],
         })
         for name, data in (extra_files or {}).items():
@@ -79,14 +86,25 @@ def float32_model(model):
     return clone
 
 
-def _write_inference_saved_model(model, path):
+def _input_specs(model, sample):
+    """The serving signature: the functional model's inputs, or (a subclassed model) the sample's shape."""
+    try:
+        inputs = model.inputs
+    except AttributeError:
+        inputs = None
+    if inputs:
+        return [tf.TensorSpec(tensor.shape, tensor.dtype, name=tensor.name) for tensor in inputs]
+    return [tf.TensorSpec((None,) + tuple(np.shape(sample)[1:]), tf.as_dtype(np.asarray(sample).dtype), name="inputs")]
+
+
+def _write_inference_saved_model(model, path, sample):
     """`model.export` with the forward pass pinned to training=False.
 
     `model.export` serves `model.call` with `training` unset, and Keras' random
     preprocessing layers default to training=True, so augmentation would run in
     the served model; dropout and batch norm already default to inference.
     """
-    signature = [tf.TensorSpec(tensor.shape, tensor.dtype, name=tensor.name) for tensor in model.inputs]
+    signature = _input_specs(model, sample)
     archive = keras.export.ExportArchive()
     archive.track(model)
     if len(signature) == 1:

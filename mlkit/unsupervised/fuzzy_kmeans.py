@@ -28,15 +28,26 @@ class FuzzyKMeans(ClusterMixin, Estimator):
     `μ_j = Σ_t r_jt x_t / Σ_t r_jt`. Large β approaches hard k-means; small β pulls
     every centroid towards the overall mean.
 
-    Args:
-        n_clusters: K.
-        beta: stiffness β > 0.
-        init: "k-means++", "random" or an array of K initial centroids.
-        max_iter: iterations at most.
-        tol: stop when the squared centroid movement is ≤ tol × mean feature variance.
-        random_state: seed (int), NumPy Generator or None, for the initial centroids.
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        K.
+    beta : float, default=1.0
+        Stiffness β > 0.
+    init : {"k-means++", "random"} or array of shape (n_clusters, n_features), default="k-means++"
+    max_iter : int, default=300
+    tol : float, default=1e-6
+        Stop when the squared centroid movement is ≤ tol × mean feature variance.
+    random_state : int, numpy.random.Generator or None, default=None
+        Seed for the initial centroids.
 
-    Learned: `cluster_centers_`, `labels_` (most responsible cluster), `n_iter_`, `n_features_in_`.
+    Attributes
+    ----------
+    cluster_centers_ : ndarray of shape (n_clusters, n_features_in_)
+    labels_ : ndarray of shape (n_samples,)
+        The most responsible cluster of each training row.
+    n_iter_ : int
+    n_features_in_ : int
     """
 
     def __init__(self, n_clusters=8, beta=1.0, init="k-means++", max_iter=300, tol=1e-6, random_state=None):

@@ -54,26 +54,46 @@ def initial_centroids(points, n_clusters, init, rng):
 class KMeans(ClusterMixin, TransformerMixin, Estimator):
     """Lloyd's k-means: assign `c(i) = argmin_j ||x(i) − μ_j||²`, move `μ_j` to the mean.
 
-    Args:
-        n_clusters: K.
-        init: "k-means++", "random" (K distinct data points, as in the notes), or an
-            array of K initial centroids.
-        n_init: restarts from different seeds; the lowest distortion wins.
-        max_iter: Lloyd iterations per restart (passes over the data for a `tf.data` input).
-        tol: stop when the squared centroid movement is ≤ tol × mean feature variance
-            (scikit-learn's rule); 0 runs all `max_iter` iterations.
-        empty: a cluster that loses all its points is re-seeded at a random data
-            point ("reinit") or dropped ("remove", so fewer clusters remain).
-        random_state: seed (int), NumPy Generator or None, for initialisation and re-seeding.
-
-    Learned: `cluster_centers_`, `labels_`, `inertia_` (Σ squared distances),
-    `distortion_` (`J = inertia_ / m`), `distortion_history_` (J per iteration,
-    non-increasing), `n_iter_`, `n_clusters_` (K after removals), `lloyd_kernel_`
-    ("native": the compiled fused op, or "xla"; see `mlkit.unsupervised.lloyd_pass`).
-
     `fit` also takes a batched `tf.data.Dataset` of feature rows (or (features, label)
     pairs), for data that does not fit in memory: mini-batch k-means (Sculley 2010),
     each centroid moving towards its batch points with step 1/(points seen).
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        K.
+    init : {"k-means++", "random"} or array of shape (n_clusters, n_features), default="k-means++"
+        "random" takes K distinct data points, as in the notes.
+    n_init : int, default=1
+        Restarts from different seeds; the lowest distortion wins.
+    max_iter : int, default=300
+        Lloyd iterations per restart (passes over the data for a `tf.data` input).
+    tol : float, default=1e-4
+        Stop when the squared centroid movement is ≤ tol × mean feature variance
+        (scikit-learn's rule); 0 runs all `max_iter` iterations.
+    empty : {"reinit", "remove"}, default="reinit"
+        A cluster that loses all its points is re-seeded at a random data point, or
+        dropped (so fewer clusters remain).
+    random_state : int, numpy.random.Generator or None, default=None
+        Seed for initialisation and re-seeding.
+
+    Attributes
+    ----------
+    cluster_centers_ : ndarray of shape (n_clusters_, n_features_in_)
+    labels_ : ndarray of shape (n_samples,)
+        Cluster of each training row (also for a `tf.data` input).
+    inertia_ : float
+        Σ squared distances to the assigned centroids.
+    distortion_ : float
+        J = inertia_ / m.
+    distortion_history_ : list of float
+        J per iteration, non-increasing.
+    n_iter_ : int
+    n_clusters_ : int
+        K after removals.
+    n_features_in_ : int
+    lloyd_kernel_ : {"native", "xla"}
+        The compiled fused op or the XLA step (see `mlkit.unsupervised.lloyd_pass`).
     """
 
     def __init__(self, n_clusters=8, init="k-means++", n_init=1, max_iter=300, tol=1e-4, empty="reinit",

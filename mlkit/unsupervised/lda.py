@@ -19,15 +19,27 @@ class LDA(ClassifierMixin, TransformerMixin, Estimator):
     eigenvectors of `S_W⁻¹S_B` (at most C − 1), solved as a symmetric problem
     through the Cholesky factor of S_W.
 
-    Args:
-        n_components: projected dimensions, ≤ min(C − 1, features); None = C − 1.
-        regularization: ridge added to S_W as a fraction of its mean diagonal, for data
-            whose S_W is singular (features that never vary, e.g. blank pixels). It
-            biases the direction when feature scales differ, so it is off by default.
+    Parameters
+    ----------
+    n_components : int or None, default=None
+        Projected dimensions, ≤ min(C − 1, features); None = C − 1.
+    regularization : float, default=0.0
+        Ridge added to S_W as a fraction of its mean diagonal, for data whose S_W is
+        singular (features that never vary, e.g. blank pixels). It biases the direction
+        when feature scales differ, so it is off by default.
 
-    Learned: `classes_`, `means_` (class means), `scalings_` (features × components,
-    unit columns), `class_means_projected_`, `n_components_`, `n_features_in_`.
-    `predict` assigns the class whose projected mean is nearest.
+    Attributes
+    ----------
+    classes_ : ndarray of shape (C,)
+    means_ : ndarray of shape (C, n_features_in_)
+        Class means.
+    scalings_ : ndarray of shape (n_features_in_, n_components_)
+        Unit columns.
+    class_means_projected_ : ndarray of shape (C, n_components_)
+    n_components_ : int
+    n_features_in_ : int
+
+    `predict` assigns the class whose projected mean is nearest; `score` is its accuracy.
     """
 
     def __init__(self, n_components=None, regularization=0.0):

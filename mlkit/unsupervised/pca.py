@@ -12,29 +12,37 @@ from mlkit.base import Estimator
 # XᵀX − mμμᵀ scatter; beyond it the subtraction would cancel digits, so the data are
 # centred block by block instead (see `scatter_matrix`).
 MEAN_SHARE_LIMIT = 0.1
-BLOCK_ROWS = 8192
+BLOCK_ROWS = 16384
 
 
 def scatter_matrix(points):
     """(mean, scatter Σ(x − μ)(x − μ)ᵀ in float64) of a float NumPy matrix, without a centred copy.
 
-    When the mean is small against the spread (each μ_j² ≤ 10 % of mean(x_j²)), XᵀX − mμμᵀ
-    loses no more than a float32 rounding (one BLAS product, as scikit-learn does). Otherwise
-    — data far from the origin, where that difference cancels digits — blocks of centred rows
-    are accumulated, so float32 accuracy holds either way. The products run in NumPy's BLAS:
-    turning the input into a TensorFlow tensor copies it (NumPy memory is not aligned as TF
-    needs) and cost more than the product itself.
+    One pass of BLAS products over row blocks gives the column sums and G = XᵀX (accumulated in
+    float64), whose diagonal is each feature's Σx². When the mean is small
+    against the spread (each μ_j² ≤ 10 % of mean(x_j²)), G − mμμᵀ loses no more than a float32
+    rounding, as in scikit-learn. Otherwise (data far from the origin, where that difference cancels
+    digits) blocks of centred rows are accumulated instead, so float32 accuracy holds either way.
+    The products run in NumPy's BLAS: turning the input into a TensorFlow tensor copies it (NumPy
+    memory is not aligned as TF needs), which cost more than the product itself.
     """
-    mean = points.mean(axis=0, dtype=np.float64)
-    second_moment = np.einsum("ij,ij->j", points, points, dtype=np.float64) / len(points)
-    if not (np.isfinite(mean).all() and np.isfinite(second_moment).all()):
+    count, features = points.shape
+    sums, gram = np.zeros(features), np.zeros((features, features))
+    ones = np.ones(min(count, BLOCK_ROWS), points.dtype)
+    for start in range(0, count, BLOCK_ROWS):  # column sums while each block is still in cache
+        block = points[start:start + BLOCK_ROWS]
+        gram += block.T @ block
+        sums += ones[:len(block)] @ block
+    mean = sums / count
+    second_moment = np.diag(gram) / count
+    if not (np.isfinite(mean).all() and np.isfinite(gram).all()):
         raise ValueError("`X` contains NaN or infinite values (or values too large for its dtype).")
     if np.all(mean**2 <= MEAN_SHARE_LIMIT * second_moment):
-        scatter = (points.T @ points).astype(np.float64) - len(points) * np.outer(mean, mean)
+        scatter = gram - count * np.outer(mean, mean)
     else:
         centre = mean.astype(points.dtype)
-        scatter = np.zeros((points.shape[1],) * 2, np.float64)
-        for start in range(0, len(points), BLOCK_ROWS):
+        scatter = np.zeros_like(gram)
+        for start in range(0, count, BLOCK_ROWS):
             block = points[start:start + BLOCK_ROWS] - centre
             scatter += block.T @ block
     return mean, (scatter + scatter.T) / 2
@@ -49,15 +57,26 @@ def _eigh_descending(scatter):
 class PCA(TransformerMixin, Estimator):
     """Principal components: mean-centre X, eigen-decompose `XᵀX = PΛPᵀ`, project `T = XP`.
 
-    Args:
-        n_components: components to keep; None keeps all (or see variance_threshold).
-        variance_threshold: keep the fewest components whose cumulative explained-variance
-            ratio (the notes' "contribution") reaches it, e.g. 0.7. Use one or the other.
+    Parameters
+    ----------
+    n_components : int or None, default=None
+        Components to keep; None keeps all (or see `variance_threshold`).
+    variance_threshold : float in (0, 1] or None, default=None
+        Keep the fewest components whose cumulative explained-variance ratio (the notes'
+        "contribution") reaches it, e.g. 0.7. Use one or the other.
 
-    Learned: `mean_`, `components_` (rows, largest variance first; sign fixed so the
-    largest-magnitude entry is positive), `explained_variance_` (eigenvalue / (m − 1)),
-    `explained_variance_ratio_`, `cumulative_explained_variance_ratio_` (all components),
-    `n_components_`, `n_features_in_`.
+    Attributes
+    ----------
+    mean_ : ndarray of shape (n_features_in_,)
+    components_ : ndarray of shape (n_components_, n_features_in_)
+        Rows, largest variance first; signs fixed so the largest-magnitude entry is positive.
+    explained_variance_ : ndarray of shape (n_components_,)
+        Eigenvalue / (m − 1).
+    explained_variance_ratio_ : ndarray of shape (n_components_,)
+    cumulative_explained_variance_ratio_ : ndarray of shape (min(m, n_features_in_),)
+        Over all components.
+    n_components_ : int
+    n_features_in_ : int
     """
 
     def __init__(self, n_components=None, variance_threshold=None):

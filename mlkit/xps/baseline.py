@@ -25,13 +25,27 @@ from mlkit.xps.simulator import XPSSimulator, shift_rows
 class LinearCombinationFit(Estimator):
     """NNLS quantification with a thickness grid search (scikit-learn style).
 
-    Args:
-        simulator: the XPSSimulator whose instrument settings the references share.
-        thickness_grid: candidate overlayer thicknesses in Å; default 0, 2, …, 40.
-        background_grid: candidate Tougaard background scales; default 5 values over the
-            simulator's `background_scale_range`.
-        max_shift: largest charging shift corrected, eV; default the simulator's
-            `charging_shift_max`; 0 skips charge correction.
+    Parameters
+    ----------
+    simulator : XPSSimulator
+        Whose instrument settings the references share.
+    thickness_grid : sequence of float or None, default=None
+        Candidate overlayer thicknesses in Å; None is 0, 2, …, 40.
+    background_grid : sequence of float or None, default=None
+        Candidate Tougaard background scales; None is 5 values over the simulator's
+        `background_scale_range`.
+    max_shift : float or None, default=None
+        Largest charging shift corrected, eV; None is the simulator's
+        `charging_shift_max`; 0 skips charge correction.
+
+    Attributes
+    ----------
+    thickness_grid_, background_grid_ : ndarray
+    references_ : ndarray of shape (thicknesses, backgrounds, 81, points)
+    scale_ : float
+    max_lag_ : int
+
+    `predict(spectra)` returns the fractions (n, 80); `quantify(spectra)` also the thickness.
     """
 
     def __init__(self, simulator=None, thickness_grid=None, background_grid=None, max_shift=None):
