@@ -66,7 +66,8 @@ def build_parser():
     run.add_argument("--batch-size", type=int, help="per replica")
     run.add_argument("--strategy", choices=STRATEGIES)
     run.add_argument("--out", help="run directory (an interrupted one resumes); default runs/RECIPE/TIMESTAMP")
-    run.add_argument("--overwrite", action="store_true", help="run again into --out even if it holds a finished run")
+    run.add_argument("--overwrite", action="store_true",
+                     help="start --out afresh even if it holds a finished run or one with other settings")
     run.add_argument("--seed", type=int)
     run.add_argument("--precision", choices=PRECISIONS,
                      help="dtype policy; auto: bfloat16 on CPUs with AMX/AVX512-BF16, float16 on GPUs")

@@ -26,13 +26,15 @@ def run_cli(*args, timeout=300):
 
 
 @pytest.fixture(autouse=True)
-def float32_policy():
-    """Every test starts and ends with float32 layers, whatever a failed mixed precision run left."""
+def no_leaked_precision_policy():
+    """A test that leaves Keras' global dtype policy changed fails: start_run and the helpers that
+    set a policy must restore it themselves (nothing here papers over a leak)."""
     import keras
 
-    keras.mixed_precision.set_global_policy("float32")
     yield
-    keras.mixed_precision.set_global_policy("float32")
+    leaked = keras.mixed_precision.global_policy().name
+    keras.mixed_precision.set_global_policy("float32")  # so that one leak does not fail the tests after it
+    assert leaked == "float32", f"the test left the global dtype policy at {leaked}"
 
 
 @pytest.fixture

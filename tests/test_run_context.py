@@ -249,3 +249,16 @@ def test_a_subclassed_model_exports_with_a_sample(tmp_path):
     served = tf.saved_model.load(str(path))
     np.testing.assert_allclose(served.serve(tf.constant(inputs)), model(inputs), rtol=1e-6)
     assert json.loads((path / "serving.json").read_text())["input_shapes"] == [[4]]
+
+
+def test_overwrite_starts_an_unfinished_run_afresh_but_never_another_recipes(tmp_path):
+    out = tmp_path / "run"
+    with start_run("demo", DEFAULTS, {"out": str(out)}):
+        (out / "history.csv").write_text("epoch,loss\n0,1.0\n")  # as if killed during training
+    with start_run("demo", DEFAULTS, {"out": str(out), "epochs": 3}, overwrite=True) as run:
+        assert not (out / "history.csv").exists() and run.config["epochs"] == 3
+        assert json.loads((out / "config.json").read_text())["epochs"] == 3
+    with pytest.raises(MlkitError, match="holds a run of recipe 'demo'"):
+        with start_run("other", DEFAULTS, {"out": str(out)}, overwrite=True):
+            pass
+    assert json.loads((out / "config.json").read_text())["recipe"] == "demo"

@@ -239,7 +239,7 @@ def start_run(recipe, defaults, overrides=None, overwrite=False, check=None):
         directory = RunDirectory(path)
         lock = RunLock(directory.path).acquire()
         _check_existing(directory.path, recipe, config, overwrite)  # again, now that we hold the lock
-        if overwrite and directory.is_finished:
+        if overwrite and directory.config.is_file():
             _clear(directory.path)
         config["out"] = str(directory.path)
         set_seed(config["seed"], config["deterministic"])
@@ -289,9 +289,9 @@ def _check_existing(path, recipe, config, overwrite):
     previous = read_json(config_file)
     if previous.get("recipe", recipe) != recipe:
         raise MlkitError(f"{path} holds a run of recipe {previous.get('recipe')!r}, not {recipe!r}")
-    finished = (path / "metrics.json").is_file()
-    if finished and overwrite:
+    if overwrite:  # the user asked to start this run of ours afresh
         return
+    finished = (path / "metrics.json").is_file()
     if finished:
         raise RunFinishedError(f"{path} holds a finished run (metrics.json); pass --overwrite to run it again")
     if comparable(previous) != comparable({**config, "out": str(path)}):
@@ -302,7 +302,7 @@ def _check_existing(path, recipe, config, overwrite):
 
 
 def _clear(path):
-    """Empty a finished run directory of ours (marker and lock stay) for `overwrite`."""
+    """Empty a run directory of ours (marker and lock stay) for `overwrite`."""
     for entry in path.iterdir():
         if entry.name in (".mlkit", ".lock"):
             continue
