@@ -31,6 +31,7 @@ def test_merge_config_checks_types_and_signs_against_the_defaults():
         ("precision", "int8", "`precision` must be one of"),
         ("seed", -1, "`seed` must be non-negative"),
         ("clipnorm", "big", "`clipnorm` must be a finite number"),
+        ("schedule", "linear", "`schedule` must be \"cosine\""),
         ("epoch", 3, "Unknown config key"),
     ]:
         with pytest.raises(ValueError, match=message):
@@ -262,3 +263,11 @@ def test_overwrite_starts_an_unfinished_run_afresh_but_never_another_recipes(tmp
         with start_run("other", DEFAULTS, {"out": str(out)}, overwrite=True):
             pass
     assert json.loads((out / "config.json").read_text())["recipe"] == "demo"
+
+
+def test_cosine_schedule_decays_over_the_run():
+    optimizer = make_optimizer("adam", 0.01, schedule="cosine", total_steps=100)
+    schedule = optimizer._learning_rate
+    assert float(schedule(0)) == pytest.approx(0.01) and float(schedule(50)) == pytest.approx(0.005, rel=1e-4)
+    with pytest.raises(ValueError, match="total number of steps"):
+        make_optimizer("adam", 0.01, schedule="cosine")

@@ -40,7 +40,7 @@ COMMON_DEFAULTS = {
 OPTIMIZER_DEFAULTS = {
     "optimizer": "adam",  # any keras.optimizers name: adam, sgd, rmsprop, adamw, nadam …
     "learning_rate": 1e-3,
-    "schedule": None,  # e.g. {"class_name": "CosineDecay", "config": {"decay_steps": 1000}}
+    "schedule": None,  # "cosine" (to 0 over the run) or {"class_name": "CosineDecay", "config": {...}}
     "clipnorm": None,
 }
 CHOICES = {
@@ -74,6 +74,11 @@ def check_setting(key, value, default):
     """One recipe setting against the type and sign of its default."""
     if key in CHOICES and value not in CHOICES[key]:
         raise ValueError(f"`{key}` must be one of {', '.join(CHOICES[key])}; got {value!r}.")
+    if key == "schedule":
+        if not (value == "cosine" or (isinstance(value, dict) and "class_name" in value)):
+            raise ValueError(f"`schedule` must be \"cosine\" or {{\"class_name\": ..., \"config\": {{...}}}}, "
+                             f"got {value!r}.")
+        return
     if key in NULLABLE_NUMBERS and default is None:
         default = 1.0
     if default is None:
@@ -131,11 +136,14 @@ class Run:
             raise ValueError(f"Recipe {self.recipe!r} has no `batch_size` setting.")
         return self.config["batch_size"] * self.strategy.num_replicas_in_sync
 
-    def optimizer(self, **overrides):
-        """A fresh Keras optimizer from the config (optimizer, learning_rate, schedule, clipnorm)."""
+    def optimizer(self, total_steps=None, **overrides):
+        """A fresh Keras optimizer from the config (optimizer, learning_rate, schedule, clipnorm).
+
+        `total_steps` (epochs × steps per epoch) is what `schedule="cosine"` decays over.
+        """
         settings = {key: self.config.get(key, default) for key, default in OPTIMIZER_DEFAULTS.items()}
         settings.update(overrides)
-        return make_optimizer(**settings)
+        return make_optimizer(total_steps=total_steps, **settings)
 
     def record_model(self, name, model):
         """Record `model.builder_config` under config.json's "builders"[name] (the one place for it)."""
@@ -192,8 +200,17 @@ class Run:
         return metrics
 
 
-def make_optimizer(optimizer="adam", learning_rate=1e-3, schedule=None, clipnorm=None, **arguments):
-    """A Keras optimizer by name with an optional learning-rate schedule and gradient clipping."""
+def make_optimizer(optimizer="adam", learning_rate=1e-3, schedule=None, clipnorm=None, total_steps=None,
+                   **arguments):
+    """A Keras optimizer by name with an optional learning-rate schedule and gradient clipping.
+
+    `schedule` is None, "cosine" (cosine decay to 0 over `total_steps`), or a Keras schedule
+    as {"class_name": ..., "config": {...}} whose initial learning rate is `learning_rate`.
+    """
+    if schedule == "cosine":
+        if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 1:
+            raise ValueError("`schedule` 'cosine' needs the run's total number of steps (total_steps).")
+        schedule = {"class_name": "CosineDecay", "config": {"decay_steps": total_steps}}
     if schedule is not None:
         if not isinstance(schedule, dict) or "class_name" not in schedule:
             raise ValueError(f"`schedule` must be {{'class_name': ..., 'config': {{...}}}}, got {schedule!r}.")
