@@ -8,44 +8,54 @@ from sklearn.base import TransformerMixin
 
 from mlkit.base import Estimator
 
-# The mean may make up at most this share of a feature's second moment for the fast
-# XᵀX − mμμᵀ scatter; beyond it the subtraction would cancel digits, so the data are
-# centred block by block instead (see `scatter_matrix`).
+# The mean (about the centre used) may make up at most this share of a feature's second
+# moment; beyond it G − mμμᵀ would cancel digits (see `scatter_matrix`).
 MEAN_SHARE_LIMIT = 0.1
+HEAD_ROWS = 1024  # rows whose mean picks the centre
 BLOCK_ROWS = 16384
 
 
 def scatter_matrix(points):
-    """(mean, scatter Σ(x − μ)(x − μ)ᵀ in float64) of a float NumPy matrix, without a centred copy.
+    """(mean, scatter Σ(x − μ)(x − μ)ᵀ in float64) of a float NumPy matrix, in one pass, no centred copy.
 
-    One pass of BLAS products over row blocks gives the column sums and G = XᵀX (accumulated in
-    float64), whose diagonal is each feature's Σx². When the mean is small
-    against the spread (each μ_j² ≤ 10 % of mean(x_j²)), G − mμμᵀ loses no more than a float32
-    rounding, as in scikit-learn. Otherwise (data far from the origin, where that difference cancels
-    digits) blocks of centred rows are accumulated instead, so float32 accuracy holds either way.
-    The products run in NumPy's BLAS: turning the input into a TensorFlow tensor copies it (NumPy
-    memory is not aligned as TF needs), which cost more than the product itself.
+    The rows are taken in blocks, shifted by a centre c, and BLAS products accumulate (in float64)
+    G = Σ(x − c)(x − c)ᵀ and the column sums s = Σ(x − c); then μ = c + s/m and the scatter is
+    G − m·(μ − c)(μ − c)ᵀ. That difference loses no more than a float32 rounding as long as
+    (μ − c)² stays small against the spread, so c is 0 for data near the origin (no subtraction at
+    all, as scikit-learn does) and the first rows' mean for data far from it (where scikit-learn's
+    XᵀX − mμμᵀ in float32 cancels digits). Should the first rows mislead, a second pass centres on
+    the exact mean. The products run in NumPy's BLAS: turning the input into a TensorFlow tensor
+    copies it (NumPy memory is not aligned as TF needs), which cost more than the product itself.
     """
+    count = len(points)
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN/inf input is reported below, in one line
+        head = points[:HEAD_ROWS].astype(np.float64)
+        head_mean = head.mean(axis=0)
+        near_origin = np.all(head_mean**2 <= MEAN_SHARE_LIMIT * np.mean(head**2, axis=0))
+        centre = np.zeros(points.shape[1]) if near_origin or not np.isfinite(head_mean).all() else head_mean
+        offset, gram = _shifted_moments(points, centre)
+    if not (np.isfinite(offset).all() and np.isfinite(gram).all()):
+        raise ValueError("`X` contains NaN or infinite values (or values too large for its dtype).")
+    if not np.all(offset**2 <= MEAN_SHARE_LIMIT * np.diag(gram) / count):
+        centre = centre + offset  # the first rows were not typical: centre on the exact mean
+        offset, gram = _shifted_moments(points, centre)
+    scatter = gram - count * np.outer(offset, offset)
+    return centre + offset, (scatter + scatter.T) / 2
+
+
+def _shifted_moments(points, centre):
+    """(mean of x − c, Σ(x − c)(x − c)ᵀ), accumulated block by block while each block is in cache."""
     count, features = points.shape
+    shift = centre.astype(points.dtype) if np.any(centre) else None
     sums, gram = np.zeros(features), np.zeros((features, features))
     ones = np.ones(min(count, BLOCK_ROWS), points.dtype)
-    for start in range(0, count, BLOCK_ROWS):  # column sums while each block is still in cache
+    for start in range(0, count, BLOCK_ROWS):
         block = points[start:start + BLOCK_ROWS]
+        if shift is not None:
+            block = block - shift
         gram += block.T @ block
         sums += ones[:len(block)] @ block
-    mean = sums / count
-    second_moment = np.diag(gram) / count
-    if not (np.isfinite(mean).all() and np.isfinite(gram).all()):
-        raise ValueError("`X` contains NaN or infinite values (or values too large for its dtype).")
-    if np.all(mean**2 <= MEAN_SHARE_LIMIT * second_moment):
-        scatter = gram - count * np.outer(mean, mean)
-    else:
-        centre = mean.astype(points.dtype)
-        scatter = np.zeros_like(gram)
-        for start in range(0, count, BLOCK_ROWS):
-            block = points[start:start + BLOCK_ROWS] - centre
-            scatter += block.T @ block
-    return mean, (scatter + scatter.T) / 2
+    return sums / count, gram
 
 
 @tf.function(reduce_retracing=True)
