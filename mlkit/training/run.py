@@ -26,7 +26,9 @@ import keras
 from mlkit.errors import MlkitError, RunFinishedError
 from mlkit.io import read_json, read_marker
 from mlkit.training.export import export_model
+from mlkit.training.precision import PRECISIONS
 from mlkit.training.run_directory import KIND, RunDirectory, RunLock, comparable, has_results
+from mlkit.training.strategy import STRATEGIES
 
 COMMON_DEFAULTS = {
     "seed": 0,
@@ -43,10 +45,7 @@ OPTIMIZER_DEFAULTS = {
     "schedule": None,  # "cosine" (to 0 over the run) or {"class_name": "CosineDecay", "config": {...}}
     "clipnorm": None,
 }
-CHOICES = {
-    "strategy": ("auto", "default", "mirrored", "tpu"),
-    "precision": ("float32", "mixed_bfloat16", "mixed_float16", "auto"),
-}
+CHOICES = {"strategy": STRATEGIES, "precision": PRECISIONS}
 NULLABLE_NUMBERS = ("clipnorm",)
 
 
@@ -311,9 +310,9 @@ def _check_existing(path, recipe, config, overwrite):
     finished = (path / "metrics.json").is_file()
     if finished:
         raise RunFinishedError(f"{path} holds a finished run (metrics.json); pass --overwrite to run it again")
-    if comparable(previous) != comparable({**config, "out": str(path)}):
-        changed = sorted(key for key in set(comparable(previous)) | set(comparable(config))
-                         if comparable(previous).get(key) != comparable(config).get(key))
+    before, now = comparable(previous), comparable(config)
+    if before != now:
+        changed = sorted(key for key in set(before) | set(now) if before.get(key) != now.get(key))
         raise MlkitError(f"{path} holds an unfinished run with a different config ({', '.join(changed)}); "
                          "rerun with the same settings to resume, or choose another --out")
 
