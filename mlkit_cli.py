@@ -97,11 +97,21 @@ def build_parser():
     simulate.add_argument("--dtype", choices=["float32", "float16"], default="float32")
     simulate.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                           help="an XPSSimulator setting, e.g. source=Mg or points=1000 (repeatable)")
-    quantify = xps_commands.add_parser("predict", help="elements (at.%%) and overlayer thickness of spectra")
+    quantify = xps_commands.add_parser(
+        "predict", help="elements (at.%%) and overlayer thickness of spectra",
+        description="Quantify every survey block of each file. A block is answered when it was measured at the "
+                    "model's photon energy and, after energy referencing, covers the model's required window "
+                    "(BE 30-1000 eV for the default model); bins outside the scan are marked unmeasured. Energy "
+                    "reference: adventitious C 1s is located between 280 and 296 eV and a deviation from 284.8 eV "
+                    "of 1.5 eV or more is corrected as charging; the applied shift is printed.")
     quantify.add_argument("model", help="exported XPS model (run directory or its export)")
-    quantify.add_argument("spectra", nargs="+", help="two-column text/CSV (energy, counts) or VAMAS .vms files")
-    quantify.add_argument("--energy-scale", choices=["binding", "kinetic"], default="binding",
-                          help="abscissa of text files (VAMAS files say it themselves)")
+    quantify.add_argument("spectra", nargs="+",
+                          help="VAMAS, PHI .spe/MultiPak exports, SPECS .xy, Scienta .txt, Thermo .xlsx, CasaXPS "
+                               "or Omicron text, or two-column text/CSV (energy, counts); every survey block is "
+                               "quantified, narrow scans are listed as skipped")
+    quantify.add_argument("--energy-scale", choices=["binding", "kinetic"], default=None,
+                          help="abscissa of plain two-column text whose header does not say (default binding); "
+                               "instrument formats state it themselves")
     quantify.add_argument("--threshold", type=float, default=1.0, help="list elements at or above this at.%%")
     quantify.add_argument("--plot", metavar="DIR", help="save one PNG per spectrum into DIR")
     quantify.add_argument("--overwrite", action="store_true", help="replace existing plots in DIR")

@@ -144,15 +144,17 @@ def _xps_simulate(args):
     return 0
 
 
-def plot_names(paths):
-    """One PNG name per spectrum; files of the same name from different folders get the folder too."""
+def plot_names(paths, blocks=None):
+    """One PNG name per spectrum; files of the same name from different folders get the folder too,
+    and blocks of multi-block files their block number (`blocks`: (index, count) per path)."""
+    blocks = blocks or [(1, 1)] * len(paths)
     names = [Path(path).name for path in paths]
     result = []
-    for path, name in zip(paths, names):
-        if names.count(name) > 1:
+    for path, name, (index, count) in zip(paths, names, blocks):
+        if len({p for p, n in zip(paths, names) if n == name}) > 1:
             parts = Path(path).resolve().parts
             name = "_".join(parts[-2:]) if len(parts) > 1 else name
-        result.append(f"{name}.png")
+        result.append(f"{name}.block{index}.png" if count > 1 else f"{name}.png")
     if len(set(result)) != len(result):  # the same file given twice
         result = [f"{index + 1:02d}_{name}" for index, name in enumerate(result)]
     return result
@@ -161,27 +163,50 @@ def plot_names(paths):
 def _xps_predict(args):
     from mlkit.xps import load_xps_model
 
-    targets = None
-    if args.plot:  # check the plot folder before any output
-        folder = Path(args.plot)
-        if folder.exists() and not folder.is_dir():
-            raise MlkitError(f"--plot {folder} is a file; give a folder")
-        targets = [folder / name for name in plot_names(args.spectra)]
+    folder = Path(args.plot) if args.plot else None
+    if folder is not None and folder.exists() and not folder.is_dir():
+        raise MlkitError(f"--plot {folder} is a file; give a folder")
+    model = load_xps_model(args.model)
+    files = []
+    for path in args.spectra:  # every file read and checked before any output
+        prepared = model.prepare_file(path, args.energy_scale)
+        if all(block.skipped for block in prepared):
+            if len(prepared) == 1:
+                raise ValueError(f"{Path(path).name}: {prepared[0].skipped}")
+            reasons = "; ".join(f"block {block.spectrum.index} ({block.spectrum.name}): {block.skipped}"
+                                for block in prepared)
+            raise ValueError(f"{Path(path).name}: no survey to quantify: {reasons}")
+        files.append(prepared)
+    answered = [block for prepared in files for block in prepared if not block.skipped]
+    targets = []
+    if folder is not None:
+        names = plot_names([block.spectrum.path for block in answered],
+                           [(block.spectrum.index, block.spectrum.blocks) for block in answered])
+        targets = [folder / name for name in names]
         for target in targets:
             _check_output_file(target, args.overwrite, create_folder=True)
-    model = load_xps_model(args.model)
-    spectra = [model.prepare(path, args.energy_scale) for path in args.spectra]  # all checked before any output
-    fractions, thickness = model.predict(spectra)
-    for index, path in enumerate(args.spectra):
+    fractions, thickness = model.predict([block.input for block in answered])
+    position = 0
+    for path, prepared in zip(args.spectra, files):
         print(f"{path}")
-        _print_quantification(fractions[index], None if thickness is None else thickness[index],
-                              model.elements, args.threshold)
+        for block in prepared:
+            if block.skipped:
+                print(f"  {block.label}: skipped, {block.skipped}")
+                continue
+            if block.spectrum.blocks > 1:
+                print(f"  {block.label}")
+            print(f"  {block.reference.describe()}")
+            for note in block.notes:
+                print(f"  note: {note}")
+            _print_quantification(fractions[position], None if thickness is None else thickness[position],
+                                  model.elements, args.threshold)
+            position += 1
     if targets:
         from mlkit.xps.report import plot_quantification
 
-        for index, (path, target) in enumerate(zip(args.spectra, targets)):
-            plot_quantification(model.binding_energy, spectra[index], fractions[index], model.elements,
-                                args.threshold, target, title=Path(path).name,
+        for index, (block, target) in enumerate(zip(answered, targets)):
+            plot_quantification(model.binding_energy, block.input, fractions[index], model.elements,
+                                args.threshold, target, title=block.label,
                                 thickness=None if thickness is None else thickness[index], replace=args.overwrite)
             print(f"plot: {target}")
     return 0

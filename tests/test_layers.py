@@ -3,7 +3,14 @@ import pytest
 
 import keras
 
-from mlkit.layers import IdentityShortcut, Maxout, PolynomialFeatures, SumNormalization, augmentation_layers
+from mlkit.layers import (
+    IdentityShortcut,
+    Maxout,
+    MeasuredMask,
+    PolynomialFeatures,
+    SumNormalization,
+    augmentation_layers,
+)
 from mlkit.losses import TargetWeightedSquaredError
 from model_testing import run_layer_test
 
@@ -53,6 +60,14 @@ def test_sum_normalization_contract_and_values():
     assert np.isfinite(np.asarray(SumNormalization()(np.zeros((1, 3), "float32")))).all()
     with pytest.raises(ValueError, match="`epsilon` must be positive"):
         SumNormalization(epsilon=0.0)
+
+
+def test_measured_mask_splits_counts_and_mask():
+    inputs = np.array([[-1.0, -1.0, 0.0, 0.5, 1.0, -1.0]], "float32")
+    run_layer_test(MeasuredMask(), np.repeat(inputs, 3, axis=0), (3, 6, 2))
+    outputs = np.asarray(MeasuredMask()(inputs))
+    np.testing.assert_array_equal(outputs[0, :, 0], [0, 0, 0, 0.5, 1, 0])
+    np.testing.assert_array_equal(outputs[0, :, 1], [0, 0, 1, 1, 1, 0])
 
 
 def test_target_weighted_squared_error_values_and_serialisation():

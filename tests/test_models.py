@@ -79,7 +79,8 @@ CASES = {
                   (8, 10), 784 * 512 + 512 + 512 * 256 + 256 + 256 * 10 + 10),
     # The notes' layout: Conv1D(1, 41) → AvgPool 4 → Dropout → Dense → 80.
     "xps_cnn_seeded": (
-        models.xps_cnn, {"points": 64, "variant": "seeded", "hidden_units": (16,), "predict_thickness": False},
+        models.xps_cnn, {"points": 64, "variant": "seeded", "hidden_units": (16,), "predict_thickness": False,
+                         "mask_channel": False},
         (_spectra(8, 64)[0], {"composition": _spectra(8, 64)[1]["composition"]}),
         {"composition": "categorical_crossentropy"}, {"composition": (8, 80)},
         41 + 1 + 16 * 16 + 16 + 16 * 80 + 80,
@@ -143,7 +144,8 @@ CASES = {
          "thickness_units": 4, "composition_activation": "normalized_sigmoid", "thickness_max": 1.0},
         _spectra(8, 64), {"composition": TargetWeightedSquaredError(), "thickness": "mse"},
         {"composition": (8, 80), "thickness": (8, 1)},
-        (64 * 32 + 32) + (3 * 2 + 2) + (5 * 2 + 2) + (5 * 4 * 4 + 4) + (32 * 8 + 8) + (8 * 80 + 80)
+        # the denoising layer reads counts and mask: 64 · 2 inputs
+        (64 * 2 * 32 + 32) + (3 * 2 + 2) + (5 * 2 + 2) + (5 * 4 * 4 + 4) + (32 * 8 + 8) + (8 * 80 + 80)
         + (32 * 4 + 4) + (4 + 1),
     ),
 }

@@ -13,13 +13,16 @@ from mlkit.xps import (
     load_shards,
     physics,
     quantification_metrics,
+    find_reference,
+    network_input,
     read_spectrum,
-    resample,
+    resample_masked,
     shard_dataset,
     simulated_dataset,
     write_shards,
     write_vamas,
 )
+from mlkit.xps.preparation import UNMEASURED
 from mlkit.xps.simulator import ADVENTITIOUS_C1S, GENERIC_MATRIX
 
 
@@ -234,46 +237,52 @@ def test_spectrum_files_text_and_vamas(tmp_path, simulator):
     counts = 1000 * pure(simulator, "Au", background=0.5) / pure(simulator, "Au", background=0.5).max() + 5
     np.savetxt(tmp_path / "au.csv", np.c_[energy[::-1], counts[::-1]], delimiter=",", header="BE,counts")
     write_vamas(tmp_path / "au.vms", energy, counts, simulator.photon_energy, kinetic=True)
-    for name in ("au.csv", "au.vms"):
-        spectrum = read_spectrum(tmp_path / name)
-        np.testing.assert_allclose(resample(spectrum, energy), counts, rtol=1e-4, atol=1e-3)
     kinetic = tmp_path / "au_ke.txt"
     np.savetxt(kinetic, np.c_[simulator.photon_energy - energy, counts])
-    spectrum = read_spectrum(kinetic, "kinetic", photon_energy=simulator.photon_energy)
-    np.testing.assert_allclose(resample(spectrum, energy), counts, rtol=1e-4, atol=1e-3)
+    for name, scale in (("au.csv", None), ("au.vms", None), ("au_ke.txt", "kinetic")):
+        spectrum = read_spectrum(tmp_path / name, scale, photon_energy=simulator.photon_energy)
+        values, measured = resample_masked(spectrum.binding_energy, spectrum.counts, energy)
+        assert measured.all()
+        np.testing.assert_allclose(values, counts, rtol=1e-4, atol=1e-3)
 
 
-def test_resample_averages_a_finer_scan(simulator):
+def test_resample_averages_a_finer_scan_and_masks_what_was_not_measured(simulator):
     fine = np.linspace(-2, 1202, 12041)
-    from mlkit.xps.spectrum_files import MeasuredSpectrum
-
-    counts = resample(MeasuredSpectrum("fine", fine, np.full_like(fine, 7.0)), simulator.binding_energy)
-    np.testing.assert_allclose(counts, 7.0, rtol=1e-9)
-
-
-@pytest.mark.parametrize("content, message", [
-    ("0,1\n1,nan\n2,3\n", "NaN"),
-    ("0,1\n1,-4\n2,3\n", "negative"),
-    ("just words\nmore words\n", "no numeric rows"),
-    ("0,1,2\n1,2\n", "different numbers of columns"),
-    ("0,1,2\n1,2,3\n", "3 columns; expected two"),
-])
-def test_spectrum_files_reject_bad_content(tmp_path, content, message):
-    path = tmp_path / "bad.csv"
-    path.write_text(content)
-    with pytest.raises(ValueError, match=message):
-        read_spectrum(path)
+    values, measured = resample_masked(fine, np.full_like(fine, 7.0), simulator.binding_energy)
+    np.testing.assert_allclose(values, 7.0, rtol=1e-9)
+    assert measured.all()
+    partial = np.linspace(20.0, 1100.0, 1081)
+    values, measured = resample_masked(partial, np.full_like(partial, 3.0), simulator.binding_energy)
+    grid = simulator.binding_energy
+    assert not measured[grid < 19.6].any() and not measured[grid > 1100.4].any()
+    assert measured[(grid > 20.5) & (grid < 1099.5)].all()
+    inputs = network_input(values, measured)
+    np.testing.assert_allclose(inputs[measured], 1.0)
+    assert np.all(inputs[~measured] == UNMEASURED)
 
 
-def test_spectrum_files_reject_bad_vamas_and_short_range(tmp_path, simulator):
-    bad = tmp_path / "bad.vms"
-    bad.write_text("not a vamas file\n")
-    with pytest.raises(ValueError, match="VAMAS"):
-        read_spectrum(bad)
-    short = tmp_path / "short.txt"
-    np.savetxt(short, np.c_[np.linspace(0, 600, 100), np.ones(100)])
-    with pytest.raises(ValueError, match="covers"):
-        resample(read_spectrum(short), simulator.binding_energy)
+def test_truncated_training_spectra_mark_unmeasured_bins():
+    simulator = XPSSimulator(points=600, resolution_levels=2, shift_levels=1, truncation_probability=1.0)
+    spectra, _, _ = simulator.sample(50, seed=3)
+    grid = simulator.binding_energy
+    unmeasured = spectra == UNMEASURED
+    assert unmeasured[:, 0].all() and unmeasured[:, -1].all()  # every row truncated at both ends…
+    assert not unmeasured[:, (grid >= 30) & (grid <= 1000)].any()  # …but never inside the required window
+    assert np.allclose(np.where(unmeasured, 0, spectra).max(axis=1), 1.0)
+    assert simulator.required_window == (30.0, 1000.0)
+    with pytest.raises(ValueError, match="truncation"):
+        XPSSimulator(truncation_probability=1.5)
+
+
+@pytest.mark.parametrize("charging", [0.0, 3.0, 7.5, -2.5])
+def test_c1s_reference_finds_charging(simulator, charging):
+    spectrum = pure(simulator, "Si", thickness=8.0, background=0.7, overlayer=1.0)
+    energy = simulator.binding_energy + charging
+    reference = find_reference(energy, 1e5 * spectrum / spectrum.max() + 50)
+    assert reference.c1s == pytest.approx(284.8 + charging, abs=0.3)
+    expected = -charging if abs(charging) >= 1.5 else 0.0
+    assert reference.shift == pytest.approx(expected, abs=0.3)
+    assert find_reference(energy, np.full_like(energy, 100.0)).c1s is None  # no line, no shift
 
 
 @pytest.mark.slow

@@ -3,7 +3,8 @@
 from mlkit.layers.augmentation import AUGMENTATION_KEYS, augmentation_layers
 from mlkit.layers.identity_shortcut import IdentityShortcut
 from mlkit.layers.maxout import Maxout
+from mlkit.layers.measured_mask import MeasuredMask
 from mlkit.layers.polynomial_features import PolynomialFeatures
 from mlkit.layers.sum_normalization import SumNormalization
 
-__all__ = ["AUGMENTATION_KEYS", "IdentityShortcut", "Maxout", "PolynomialFeatures", "SumNormalization", "augmentation_layers"]
+__all__ = ["AUGMENTATION_KEYS", "IdentityShortcut", "Maxout", "MeasuredMask", "PolynomialFeatures", "SumNormalization", "augmentation_layers"]

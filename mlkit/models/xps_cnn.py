@@ -7,7 +7,7 @@ is False, "thickness" — the carbon overlayer thickness in Å (sigmoid × thick
 
 import keras
 
-from mlkit.layers import SumNormalization
+from mlkit.layers import MeasuredMask, SumNormalization
 from mlkit.models.registry import register_builder
 from mlkit.validation import check_choice, check_positive_int, check_rate, check_units
 
@@ -35,6 +35,7 @@ def xps_cnn(
     composition_activation="softmax",
     predict_thickness=True,
     thickness_max=40.0,
+    mask_channel=True,
     name="xps_cnn",
 ):
     """XPS quantification network.
@@ -49,6 +50,10 @@ def xps_cnn(
     heads: thickness (Dense `thickness_units` → Dropout(head_dropout) → Dense 1
     sigmoid × thickness_max) and composition (Dense `hidden_units` → Dropout(head_dropout)
     → Dense 80 → softmax, or sigmoid renormalised to sum 1).
+
+    With `mask_channel` (the default), bins the scan did not measure arrive as −1
+    (`mlkit.xps.preparation.UNMEASURED`) and the convolutions see two channels: the measured
+    counts and a measured/unmeasured mask, so any sensible energy window can be answered.
     """
     points = check_positive_int("points", points)
     classes = check_positive_int("classes", classes)
@@ -75,11 +80,14 @@ def xps_cnn(
         raise ValueError(f"`pool_size` ({pool_size}) cannot exceed `points` ({points}).")
 
     spectrum = keras.Input(shape=(points,), name="spectrum")
-    x = spectrum
+    channels = 2 if mask_channel else 1
+    x = MeasuredMask(name="measured_mask")(spectrum) if mask_channel else spectrum
     if variant == "multi_kernel" and denoising_units:
+        x = keras.layers.Flatten(name="denoising_input")(x) if mask_channel else x
         x = keras.layers.Dense(denoising_units, activation="relu", name="denoising")(x)
+        channels = 1
     length = denoising_units if (variant == "multi_kernel" and denoising_units) else points
-    x = keras.layers.Reshape((length, 1), name="channels")(x)
+    x = keras.layers.Reshape((length, channels), name="channels")(x)
     if variant == "seeded":
         x = keras.layers.Conv1D(filters, kernel_sizes[0], padding="same", activation="relu", name="conv")(x)
     else:

@@ -14,12 +14,14 @@ from mlkit.xps.datasets import (
     write_shards,
 )
 from mlkit.xps.metrics import per_element_error, quantification_metrics
+from mlkit.xps.preparation import find_reference, network_input, resample_masked
+from mlkit.xps.readers import MeasuredSpectrum, read_spectra, read_spectrum, write_vamas
 from mlkit.xps.serving import XPSModel, load_xps_model, model_metadata
 from mlkit.xps.simulator import SpectrumParameters, XPSSimulator
-from mlkit.xps.spectrum_files import read_spectrum, resample, write_vamas
 
 __all__ = [
     "LinearCombinationFit",
+    "MeasuredSpectrum",
     "SpectrumParameters",
     "XPSModel",
     "XPSSimulator",
@@ -30,9 +32,12 @@ __all__ = [
     "physics",
     "quantification_metrics",
     "read_manifest",
+    "find_reference",
+    "network_input",
+    "read_spectra",
     "read_spectrum",
     "report",
-    "resample",
+    "resample_masked",
     "shard_dataset",
     "simulated_dataset",
     "model_metadata",

@@ -113,7 +113,7 @@ def plot_quantification(binding_energy, spectrum, fractions, symbols, threshold,
                         replace=True):
     """One measured spectrum and its predicted composition (for `mlkit xps predict --plot`)."""
     figure, (spectrum_axis, bar_axis) = plt.subplots(1, 2, figsize=(12, 3.5), gridspec_kw={"width_ratios": [2.2, 1]})
-    spectrum_axis.plot(binding_energy, spectrum, linewidth=0.8)
+    spectrum_axis.plot(binding_energy, np.where(spectrum >= 0, spectrum, np.nan), linewidth=0.8)  # gaps: not measured
     spectrum_axis.invert_xaxis()
     spectrum_axis.set_xlabel("binding energy (eV)")
     spectrum_axis.set_ylabel("intensity (norm.)")

@@ -1,14 +1,21 @@
 """Deployed XPS models: an exported SavedModel plus `xps.json` (the grid and element list)."""
 
 import dataclasses
-from pathlib import Path
 
 import numpy as np
 
 from mlkit.io import read_json
 from mlkit.serving import find_export, load_saved_model
-from mlkit.xps.simulator import XPSSimulator, normalize
-from mlkit.xps.spectrum_files import read_spectrum, resample
+from mlkit.xps.preparation import (
+    Reference,
+    coverage_problem,
+    find_reference,
+    network_input,
+    resample_masked,
+    skip_reason,
+)
+from mlkit.xps.readers import MeasuredSpectrum, read_spectra
+from mlkit.xps.simulator import XPSSimulator
 
 METADATA = "xps.json"
 
@@ -29,17 +36,32 @@ MIN_RELATIVE_SPREAD = 0.02  # (99th − 1st percentile) / median below this: no 
 
 def check_survey(spectrum, grid):
     """Refuse what is not a survey spectrum the model can quantify, with one line saying why."""
-    name = Path(spectrum.path).name
     energy, counts = spectrum.binding_energy, spectrum.counts
     inside = (energy >= grid[0] - 1) & (energy <= grid[-1] + 1)
     if inside.sum() < MIN_POINTS:
-        raise ValueError(f"{name}: only {int(inside.sum())} points in the model's window {grid[0]:g}–{grid[-1]:g} eV; "
-                         f"a survey needs at least {MIN_POINTS}")
+        return (f"only {int(inside.sum())} points in the model's window {grid[0]:g}–{grid[-1]:g} eV; "
+                f"a survey needs at least {MIN_POINTS}")
     if counts.max() > MAX_COUNTS:
-        raise ValueError(f"{name}: counts up to {counts.max():.3g} are not detector counts (over {MAX_COUNTS:.0e})")
+        return f"counts up to {counts.max():.3g} are not detector counts (over {MAX_COUNTS:.0e})"
     low, median, high = np.percentile(counts[inside], [1, 50, 99])
     if high - low <= MIN_RELATIVE_SPREAD * max(abs(median), np.finfo("float64").tiny):
-        raise ValueError(f"{name}: the spectrum is flat apart from at most a few points (no peaks to quantify)")
+        return "the spectrum is flat apart from at most a few points (no peaks to quantify)"
+    return None
+
+
+@dataclasses.dataclass
+class PreparedSpectrum:
+    """One block of a file: the network's input, or why it was skipped."""
+
+    spectrum: MeasuredSpectrum
+    input: np.ndarray = None  # (points,) normalised, unmeasured bins = UNMEASURED
+    reference: Reference = None
+    skipped: str = None
+    notes: tuple = ()
+
+    @property
+    def label(self):
+        return self.spectrum.label
 
 
 @dataclasses.dataclass
@@ -52,19 +74,35 @@ class XPSModel:
     def binding_energy(self):
         return self.simulator.binding_energy
 
-    def prepare(self, path, energy_scale="binding"):
-        """Read, check, resample and normalise one spectrum file as the model expects."""
-        spectrum = read_spectrum(path, energy_scale, photon_energy=self.simulator.photon_energy)
-        if spectrum.photon_energy is not None and abs(spectrum.photon_energy - self.simulator.photon_energy) > 1.0:
-            raise ValueError(
-                f"{Path(path).name}: measured with hν = {spectrum.photon_energy:g} eV; the model was trained "
-                f"for {self.simulator.photon_energy:g} eV ({self.simulator.source} Kα)"
-            )
-        check_survey(spectrum, self.binding_energy)
-        counts = resample(spectrum, self.binding_energy)
-        if not counts.max() > 0:
-            raise ValueError(f"{Path(path).name}: no counts in the model's energy window")
-        return normalize(counts[None].astype("float32"), self.simulator.normalization)[0]
+    @property
+    def required_window(self):
+        return self.simulator.required_window
+
+    def prepare_file(self, path, energy_scale=None):
+        """Every block of a file, prepared as the model expects or marked skipped (see `preparation`)."""
+        spectra = read_spectra(path, energy_scale, photon_energy=self.simulator.photon_energy)
+        return [self.prepare_spectrum(spectrum) for spectrum in spectra]
+
+    def prepare_spectrum(self, spectrum):
+        grid = self.binding_energy
+        reason = skip_reason(spectrum, self.simulator.photon_energy, self.required_window)
+        if reason is None:
+            reason = check_survey(spectrum, grid)
+        if reason is not None:
+            return PreparedSpectrum(spectrum, skipped=reason)
+        notes = []
+        if spectrum.photon_energy is None:
+            notes.append(f"the file does not state the photon energy; assumed {self.simulator.photon_energy:g} eV "
+                         f"({self.simulator.source} Kα)")
+        reference = find_reference(spectrum.binding_energy, spectrum.counts)
+        energy = spectrum.binding_energy + reference.shift
+        problem = coverage_problem(energy, self.required_window, spectrum.step)
+        if problem is not None:
+            return PreparedSpectrum(spectrum, reference=reference, skipped=problem)
+        values, measured = resample_masked(energy, spectrum.counts, grid)
+        if not values[measured].max() > 0:
+            return PreparedSpectrum(spectrum, reference=reference, skipped="no counts in the model's energy window")
+        return PreparedSpectrum(spectrum, network_input(values, measured), reference, notes=tuple(notes))
 
     def predict(self, spectra):
         """(fractions (n, 80), thickness (n,) Å or None) for prepared spectra."""
@@ -80,7 +118,11 @@ def load_xps_model(path):
         raise ValueError(f"{path} is not an exported XPS model (no {METADATA}); train one with `mlkit run xps`.")
     metadata = read_json(path / METADATA)
     served = load_saved_model(path)
-    simulator = XPSSimulator.from_config(metadata["simulator"])
+    try:
+        simulator = XPSSimulator.from_config(metadata["simulator"])
+    except TypeError:
+        raise ValueError(f"{path}: exported by an older mlkit (its simulator settings are not understood); "
+                         "train it again with `mlkit run xps`.") from None
     if served.input_shape != (simulator.points,):
         raise ValueError(f"{path}: model input {served.input_shape} does not match its {simulator.points}-point grid.")
     return XPSModel(served, simulator, metadata["elements"])

@@ -33,6 +33,7 @@ import numpy as np
 from scipy import fft
 
 from mlkit.xps import physics
+from mlkit.xps.preparation import UNMEASURED
 
 ADVENTITIOUS_CARBON = {"valence_electrons": 4, "density": 1.8, "molar_mass": 12.011, "band_gap": 0.0}
 GENERIC_MATRIX = {"valence_electrons": 16, "density": 2.2, "molar_mass": 60.08, "band_gap": 9.0}
@@ -54,6 +55,8 @@ class SpectrumParameters:
     total_counts: np.ndarray  # (n,)
     substrate_scale: np.ndarray = None  # (n,) 1 = on; 0 renders the overlayer alone
     overlayer_scale: np.ndarray = None  # (n,) 1 = on; 0 renders the substrate alone
+    measured_low: np.ndarray = None  # (n,) eV; bins below were not measured (−inf: all measured)
+    measured_high: np.ndarray = None  # (n,) eV; bins above were not measured
 
     def __post_init__(self):
         n = len(self.thickness)
@@ -61,6 +64,10 @@ class SpectrumParameters:
             self.substrate_scale = np.ones(n)
         if self.overlayer_scale is None:
             self.overlayer_scale = np.ones(n)
+        if self.measured_low is None:
+            self.measured_low = np.full(n, -np.inf)
+        if self.measured_high is None:
+            self.measured_high = np.full(n, np.inf)
 
     def __len__(self):
         return len(self.thickness)
@@ -92,6 +99,11 @@ class XPSSimulator:
         transmission_exponent: analyser transmission ∝ KE^(−exponent).
         normalization: "max" (peak = 1), "area" (mean = 1) or "none" (counts).
         overlayer_density_ratio: overlayer/substrate atomic density.
+        truncation_probability: share of spectra whose scan starts above the window's low end
+            (uniformly up to `truncation_low_max`) and, independently with the same probability,
+            ends below its high end (down to `truncation_high_min`). Unmeasured bins are set to
+            `preparation.UNMEASURED`, so a model learns to answer scans of any window that
+            covers `truncation_low_max`–`truncation_high_min` (the `required_window`).
     """
 
     def __init__(
@@ -114,6 +126,9 @@ class XPSSimulator:
         transmission_exponent=0.5,
         normalization="max",
         overlayer_density_ratio=1.0,
+        truncation_probability=0.0,
+        truncation_low_max=30.0,
+        truncation_high_min=1000.0,
     ):
         if source not in physics.PHOTON_ENERGIES:
             raise ValueError(f"`source` must be one of {sorted(physics.PHOTON_ENERGIES)}, got {source!r}.")
@@ -143,6 +158,14 @@ class XPSSimulator:
                             ("charging_shift_max", charging_shift_max), ("overlayer_density_ratio", overlayer_density_ratio)):
             if not value >= 0:
                 raise ValueError(f"`{name}` must be non-negative, got {value!r}.")
+        if not 0.0 <= truncation_probability <= 1.0:
+            raise ValueError(f"`truncation_probability` must be in [0, 1], got {truncation_probability!r}.")
+        if truncation_probability > 0 and not low <= truncation_low_max < truncation_high_min <= high:
+            raise ValueError(f"need energy_range[0] ≤ truncation_low_max < truncation_high_min ≤ energy_range[1], "
+                             f"got {truncation_low_max!r} and {truncation_high_min!r} in {energy_range!r}.")
+        self.truncation_probability = float(truncation_probability)
+        self.truncation_low_max = float(truncation_low_max)
+        self.truncation_high_min = float(truncation_high_min)
         self.source = source
         self.energy_range = (float(low), float(high))
         self.points = int(points)
@@ -183,7 +206,17 @@ class XPSSimulator:
             "transmission_exponent": self.transmission_exponent,
             "normalization": self.normalization,
             "overlayer_density_ratio": self.overlayer_density_ratio,
+            "truncation_probability": self.truncation_probability,
+            "truncation_low_max": self.truncation_low_max,
+            "truncation_high_min": self.truncation_high_min,
         }
+
+    @property
+    def required_window(self):
+        """The binding energies a measured survey must cover (what training always contained)."""
+        if self.truncation_probability == 0:
+            return self.energy_range
+        return (self.truncation_low_max, self.truncation_high_min)
 
     @classmethod
     def from_config(cls, config):
@@ -294,7 +327,16 @@ class XPSSimulator:
         shifts = np.clip(rng.normal(0.0, self.chemical_shift_sigma, size=(n, k)),
                          -self.chemical_shift_max, self.chemical_shift_max)
         low, high = np.log(self.counts_range)
+        measured_low, measured_high = np.full(n, -np.inf), np.full(n, np.inf)
+        if self.truncation_probability > 0:  # drawn last, so other draws stay as without truncation
+            truncate_low = rng.random(n) < self.truncation_probability
+            truncate_high = rng.random(n) < self.truncation_probability
+            measured_low[truncate_low] = rng.uniform(self.energy_range[0], self.truncation_low_max, truncate_low.sum())
+            measured_high[truncate_high] = rng.uniform(self.truncation_high_min, self.energy_range[1],
+                                                       truncate_high.sum())
         return SpectrumParameters(
+            measured_low=measured_low,
+            measured_high=measured_high,
             element_indices=indices,
             element_fractions=fractions,
             shift_levels=self._nearest(self.chemical_shifts, shifts),
@@ -358,7 +400,12 @@ class XPSSimulator:
             totals = signal.sum(axis=1, keepdims=True)
             expected = signal * (p.total_counts[:, None] / np.where(totals > 0, totals, 1.0))
             signal = rng.poisson(expected).astype("float32")
-        return normalize(signal, normalization).astype("float32")
+        measured = ((self.binding_energy[None, :] >= p.measured_low[:, None])
+                    & (self.binding_energy[None, :] <= p.measured_high[:, None]))
+        if measured.all():
+            return normalize(signal, normalization).astype("float32")
+        signal = normalize(np.where(measured, signal, 0.0), normalization)
+        return np.where(measured, signal, UNMEASURED).astype("float32")
 
     # -- references for the classical baseline ------------------------------------------
     def reference_spectra(self, thickness, resolution=None, background_scale=None):
