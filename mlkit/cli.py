@@ -185,7 +185,11 @@ def _xps_predict(args):
         targets = [folder / name for name in names]
         for target in targets:
             _check_output_file(target, args.overwrite, create_folder=True)
-    fractions, thickness = model.predict([block.input for block in answered])
+    inputs = [block.input for block in answered]
+    if model.has_uncertainty:
+        fractions, spreads, thickness = model.predict_with_uncertainty(inputs)
+    else:
+        (fractions, thickness), spreads = model.predict(inputs), None
     position = 0
     for path, prepared in zip(args.spectra, files):
         print(f"{path}")
@@ -199,27 +203,32 @@ def _xps_predict(args):
             for note in block.notes:
                 print(f"  note: {note}")
             _print_quantification(fractions[position], None if thickness is None else thickness[position],
-                                  model.elements, args.threshold)
+                                  model.elements, args.threshold, None if spreads is None else spreads[position])
             position += 1
     if targets:
+        from mlkit.xps.overlay import simulated_prediction
         from mlkit.xps.report import plot_quantification
 
         for index, (block, target) in enumerate(zip(answered, targets)):
+            block_thickness = None if thickness is None else thickness[index]
+            simulated, residual = simulated_prediction(model.simulator, block.input, fractions[index], block_thickness)
             plot_quantification(model.binding_energy, block.input, fractions[index], model.elements,
-                                args.threshold, target, title=block.label,
-                                thickness=None if thickness is None else thickness[index], replace=args.overwrite)
+                                args.threshold, target, title=block.label, thickness=block_thickness,
+                                replace=args.overwrite, simulated=simulated, residual=residual,
+                                spreads=None if spreads is None else spreads[index])
             print(f"plot: {target}")
     return 0
 
 
-def _print_quantification(fractions, thickness, elements, threshold):
+def _print_quantification(fractions, thickness, elements, threshold, spreads=None):
     import numpy as np
 
     order = np.argsort(-fractions)
     shown = [index for index in order if 100 * fractions[index] >= threshold]
-    print("  element   at.%")
+    print("  element   at.%" + ("   ±1σ" if spreads is not None else ""))
     for index in shown:
-        print(f"  {elements[index]:<7s} {100 * fractions[index]:6.1f}")
+        spread = f"  ± {100 * spreads[index]:4.1f}" if spreads is not None else ""
+        print(f"  {elements[index]:<7s} {100 * fractions[index]:6.1f}{spread}")
     if not shown:
         print(f"  (no element at or above {threshold:g} at.%)")
     if thickness is not None:

@@ -11,7 +11,7 @@ from mlkit.layers import (
     SumNormalization,
     augmentation_layers,
 )
-from mlkit.losses import TargetWeightedSquaredError
+from mlkit.losses import PredictionWeightedSquaredError, TargetWeightedSquaredError
 from model_testing import run_layer_test
 
 
@@ -81,6 +81,17 @@ def test_target_weighted_squared_error_values_and_serialisation():
     assert float(restored(truth, predicted)) == pytest.approx(expected, rel=1e-6)
     # Absent elements (t = 0) do not count directly.
     assert float(loss(truth[:1], np.array([[0.7, 0.3, 0.9]], "float32"))) == 0.0
+
+
+def test_prediction_weighted_squared_error_punishes_confident_false_elements():
+    truth = np.array([[0.7, 0.3, 0.0], [1.0, 0.0, 0.0]], "float32")
+    predicted = np.array([[0.5, 0.3, 0.2], [0.9, 0.05, 0.05]], "float32")
+    loss = PredictionWeightedSquaredError()
+    expected = np.mean(np.sum(predicted**2 * (predicted - truth) ** 2, axis=1))
+    assert float(loss(truth, predicted)) == pytest.approx(expected, rel=1e-6)
+    restored = keras.losses.deserialize(keras.losses.serialize(loss))
+    assert float(restored(truth, predicted)) == pytest.approx(expected, rel=1e-6)
+    assert float(loss(truth[:1], np.array([[0.7, 0.3, 0.9]], "float32"))) > 0.1  # a false 90 % counts
 
 
 def test_identity_shortcut_contract_and_values():

@@ -138,6 +138,17 @@ CASES = {
         (27 * 4 + 4) + (36 * 4 + 4) + (36 * 8 + 8) + (72 * 8 + 8) + (32 * 4 + 4) + (72 * 4 + 4) + (36 * 4 + 4)
         + (4 * 3 + 3),
     ),
+    # Drera et al.'s layout (tiny): kernels 11/21/41 over counts and mask, merge → pool, thickness fed
+    # into the composition branch.
+    "xps_cnn_drera": (
+        models.xps_cnn,
+        {"points": 64, "variant": "drera", "filters": 2, "hidden_units": (16,), "thickness_units": 4,
+         "composition_activation": "normalized_sigmoid", "head_dropout": 0.15, "thickness_max": 1.0},
+        _spectra(8, 64), {"composition": TargetWeightedSquaredError(), "thickness": "mse"},
+        {"composition": (8, 80), "thickness": (8, 1)},
+        (11 * 2 * 2 + 2) + (21 * 2 * 2 + 2) + (41 * 2 * 2 + 2) + (5 * 6 * 4 + 4) + (64 * 4 + 4) + (4 + 1)
+        + ((64 + 1) * 16 + 16) + (16 * 80 + 80),
+    ),
     "xps_cnn_multi_kernel": (
         models.xps_cnn,
         {"points": 64, "filters": 2, "kernel_sizes": (3, 5), "denoising_units": 32, "hidden_units": (8,),

@@ -71,10 +71,13 @@ def test_cross_sections_reproduce_scofield_ratios():
     assert physics.cross_section("Fe", "L3") / carbon == pytest.approx(10.8, rel=0.01)
 
 
+# Handbook energies of the reference states (metal, oxide O 1s), not xraylib's absorption edges.
 @pytest.mark.parametrize("symbol, low, high, expected", [
-    ("O", 525, 540, (530.0, 533.0)),
-    ("Au", 80, 86, (83.5, 84.5)),
-    ("Fe", 700, 715, (706.0, 710.0)),
+    ("O", 525, 540, (529.1, 529.9)),
+    ("Au", 80, 86, (83.6, 84.4)),
+    ("Fe", 700, 715, (706.4, 707.2)),
+    ("Ni", 845, 860, (852.3, 853.1)),
+    ("W", 25, 40, (31.0, 31.8)),
 ])
 def test_line_positions(simulator, symbol, low, high, expected):
     position = peak_position(simulator, pure(simulator, symbol), low, high)
@@ -144,17 +147,19 @@ def test_mg_source_moves_auger_lines_but_not_photolines():
     aluminium = XPSSimulator(source="Al", resolution_levels=1, shift_levels=1, energy_range=(0, 1200))
     magnesium = XPSSimulator(source="Mg", resolution_levels=1, shift_levels=1, energy_range=(0, 1200))
     for sim in (aluminium, magnesium):
-        assert 530 <= peak_position(sim, pure(sim, "O"), 520, 540) <= 533
-    # O KLL sits at a fixed kinetic energy (~510 eV): apparent BE = hν − KE.
+        assert 529.1 <= peak_position(sim, pure(sim, "O"), 520, 540) <= 529.9
+    # O KLL sits at a fixed kinetic energy (510 eV, measured): apparent BE = hν − KE.
     al_auger = peak_position(aluminium, pure(aluminium, "O"), 900, 1100)
     mg_auger = peak_position(magnesium, pure(magnesium, "O"), 650, 850)
-    assert al_auger - mg_auger == pytest.approx(1486.6 - 1253.6, abs=2.0)
+    assert al_auger == pytest.approx(1486.6 - 510.0, abs=0.6)
+    assert al_auger - mg_auger == pytest.approx(1486.6 - 1253.6, abs=1.0)
 
 
 @pytest.mark.parametrize("settings", [
     {"source": "Cu"}, {"energy_range": (0, 1500)}, {"points": 3}, {"resolution_range": (2.0, 1.0)},
     {"max_elements": 0}, {"normalization": "peak"}, {"background_scale_range": (0.5, 1.2)},
-    {"emission_angle": 95.0}, {"thickness_range": (-1, 4)},
+    {"emission_angle": 95.0}, {"thickness_range": (-1, 4)}, {"line_energies": "edges"},
+    {"excluded_elements": ["Xx"]}, {"oxygen_probability": 2.0}, {"extra_background_range": (-1, 1)},
 ])
 def test_simulator_rejects_bad_settings(settings):
     with pytest.raises(ValueError, match=f"`{next(iter(settings))}`"):
@@ -302,3 +307,39 @@ def test_tiny_cnn_beats_the_uniform_guess():
     guess = quantification_metrics(test[1], uniform, test[2], np.full_like(test[2], 20.0))
     assert ours["composition_mae_all_at_percent"] < 0.8 * guess["composition_mae_all_at_percent"]
     assert ours["detection_f1"] > guess["detection_f1"]
+
+
+def test_chemical_states_satellites_and_overlayer_oxygen():
+    simulator = XPSSimulator(resolution_levels=1, resolution_range=(1.0, 1.0), shift_levels=5,
+                             overlayer_oxygen_ratio=0.2)
+    nickel = physics.element_index("Ni")
+    bank = simulator.templates.reshape(1, 5, 80, -1)[0, :, nickel]
+    energy = simulator.binding_energy
+    metal, oxide = bank[0], bank[-1]
+    assert peak_position(simulator, metal, 845, 860) == pytest.approx(852.2, abs=0.4)  # reference −0.5 eV
+    assert peak_position(simulator, oxide, 845, 860) == pytest.approx(856.7, abs=0.4)  # top of the range
+    satellite = (energy > 860) & (energy < 866)
+    main = (energy > 850) & (energy < 859)
+    assert oxide[satellite].sum() / oxide[main].sum() > 3 * metal[satellite].sum() / metal[main].sum()
+    overlayer = pure(simulator, "Ni", thickness=30.0, substrate=0.0, overlayer=1.0)
+    assert peak_position(simulator, overlayer, 525, 540) == pytest.approx(532.3, abs=0.4)
+
+
+def test_element_priors_and_random_instrument_settings():
+    simulator = XPSSimulator(points=400, resolution_levels=1, shift_levels=2, excluded_elements=["Tc"],
+                             oxygen_probability=1.0, transmission_exponent_range=(0.0, 1.0),
+                             extra_background_range=(0.5, 2.0))
+    parameters = simulator.draw_parameters(300, seed=4)
+    present = parameters.fractions() > 0
+    assert not present[:, physics.element_index("Tc")].any() and present[:, physics.element_index("O")].all()
+    assert all(len(set(row)) == len(row) for row in parameters.element_indices)  # still distinct
+    plain = XPSSimulator(points=400, resolution_levels=1, shift_levels=2, noise=False)
+    extra = XPSSimulator(points=400, resolution_levels=1, shift_levels=2, noise=False, extra_background_range=(2.0, 2.0))
+    base = plain.draw_parameters(20, seed=1)
+    more = extra.draw_parameters(20, seed=1)
+    grid = plain.binding_energy
+    high_side = grid > 1100
+    ratio = extra.render_counts(more)[:, high_side].sum() / plain.render_counts(base)[:, high_side].sum()
+    assert ratio > 1.5  # more loss background on the high-binding-energy side
+    spectra = simulator.render(parameters, noise_seed=0)
+    assert np.isfinite(spectra).all() and np.allclose(spectra.max(axis=1), 1.0)

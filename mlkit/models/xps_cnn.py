@@ -11,10 +11,11 @@ from mlkit.layers import MeasuredMask, SumNormalization
 from mlkit.models.registry import register_builder
 from mlkit.validation import check_choice, check_positive_int, check_rate, check_units
 
-VARIANTS = ("seeded", "multi_kernel")
+VARIANTS = ("seeded", "multi_kernel", "drera")
 COMPOSITION_ACTIVATIONS = ("softmax", "normalized_sigmoid")
 SEEDED_KERNEL_SIZES = (41,)
 MULTI_KERNEL_SIZES = (7, 11, 21, 41, 81)
+DRERA_KERNEL_SIZES = (11, 21, 41)
 
 
 @register_builder
@@ -51,6 +52,11 @@ def xps_cnn(
     sigmoid × thickness_max) and composition (Dense `hidden_units` → Dropout(head_dropout)
     → Dense 80 → softmax, or sigmoid renormalised to sum 1).
 
+    "drera" is Drera et al. (2020)'s layout: kernels 11/21/41 → concatenate → Conv1D(4) →
+    AveragePooling1D(4) → Dense → Dropout → 80 sigmoid → sum to one, with the thickness output
+    fed into the composition branch (their paper: one Dense of 2000 units, dropout 0.15; pass
+    hidden_units=(2000,), head_dropout=0.15, composition_activation="normalized_sigmoid").
+
     With `mask_channel` (the default), bins the scan did not measure arrive as −1
     (`mlkit.xps.preparation.UNMEASURED`) and the convolutions see two channels: the measured
     counts and a measured/unmeasured mask, so any sensible energy window can be answered.
@@ -60,7 +66,8 @@ def xps_cnn(
     variant = check_choice("variant", variant, VARIANTS)
     filters = check_positive_int("filters", filters)
     if kernel_sizes is None:
-        kernel_sizes = SEEDED_KERNEL_SIZES if variant == "seeded" else MULTI_KERNEL_SIZES
+        kernel_sizes = {"seeded": SEEDED_KERNEL_SIZES, "multi_kernel": MULTI_KERNEL_SIZES,
+                        "drera": DRERA_KERNEL_SIZES}[variant]
     kernel_sizes = check_units("kernel_sizes", kernel_sizes)
     if not kernel_sizes:
         raise ValueError("`kernel_sizes` must name at least one kernel size.")
@@ -82,11 +89,11 @@ def xps_cnn(
     spectrum = keras.Input(shape=(points,), name="spectrum")
     channels = 2 if mask_channel else 1
     x = MeasuredMask(name="measured_mask")(spectrum) if mask_channel else spectrum
-    if variant == "multi_kernel" and denoising_units:
+    if variant != "seeded" and denoising_units:
         x = keras.layers.Flatten(name="denoising_input")(x) if mask_channel else x
         x = keras.layers.Dense(denoising_units, activation="relu", name="denoising")(x)
         channels = 1
-    length = denoising_units if (variant == "multi_kernel" and denoising_units) else points
+    length = denoising_units if (variant != "seeded" and denoising_units) else points
     x = keras.layers.Reshape((length, channels), name="channels")(x)
     if variant == "seeded":
         x = keras.layers.Conv1D(filters, kernel_sizes[0], padding="same", activation="relu", name="conv")(x)
@@ -102,10 +109,20 @@ def xps_cnn(
     x = keras.layers.Dropout(dropout, name="dropout")(x)
     features = keras.layers.Flatten(name="flatten")(x)
 
+    outputs = {}
+    if predict_thickness:
+        thickness = keras.layers.Dense(thickness_units, activation="relu", name="thickness_dense")(features)
+        thickness = keras.layers.Dropout(head_dropout, name="thickness_dropout")(thickness)
+        thickness_fraction = keras.layers.Dense(1, activation="sigmoid", dtype="float32",
+                                                name="thickness_fraction")(thickness)
+        outputs["thickness"] = keras.layers.Rescaling(float(thickness_max), dtype="float32",
+                                                      name="thickness")(thickness_fraction)
     composition = features
+    if variant == "drera" and predict_thickness:  # the overlayer estimate informs the composition
+        composition = keras.layers.Concatenate(name="features_and_thickness")([features, thickness_fraction])
     for index, units in enumerate(hidden_units):
         composition = keras.layers.Dense(units, activation="relu", name=f"composition_dense{index + 1}")(composition)
-        if variant == "multi_kernel":
+        if variant != "seeded":
             composition = keras.layers.Dropout(head_dropout, name=f"composition_dropout{index + 1}")(composition)
     if composition_activation == "softmax":
         composition = keras.layers.Dense(classes, activation="softmax", dtype="float32", name="composition")(composition)
@@ -113,10 +130,5 @@ def xps_cnn(
         composition = keras.layers.Dense(classes, activation="sigmoid", dtype="float32",
                                          name="composition_scores")(composition)
         composition = SumNormalization(dtype="float32", name="composition")(composition)
-    outputs = {"composition": composition}
-    if predict_thickness:
-        thickness = keras.layers.Dense(thickness_units, activation="relu", name="thickness_dense")(features)
-        thickness = keras.layers.Dropout(head_dropout, name="thickness_dropout")(thickness)
-        thickness = keras.layers.Dense(1, activation="sigmoid", dtype="float32", name="thickness_fraction")(thickness)
-        outputs["thickness"] = keras.layers.Rescaling(float(thickness_max), dtype="float32", name="thickness")(thickness)
+    outputs = {"composition": composition, **outputs}
     return keras.Model(spectrum, outputs, name=name)

@@ -26,7 +26,7 @@ def sample_inputs(model, batch_size=4, seed=0):
 
 
 def export_model(model, path, sample=None, rtol=1e-5, atol=1e-6, extra_files=None, input_range=None,
-                 replace=False):
+                 replace=False, stochastic=False):
     """Export `model` as a SavedModel at `path` and check the reloaded outputs.
 
     The SavedModel is written beside `path` and moved into place only after its
@@ -38,13 +38,15 @@ def export_model(model, path, sample=None, rtol=1e-5, atol=1e-6, extra_files=Non
     `mlkit predict` enforces); `extra_files` ({name: JSON data}) are written
     beside it. Returns the path.
 
-    A mixed precision model is exported in float32 (see `float32_model`).
+    A mixed precision model is exported in float32 (see `float32_model`). With `stochastic`,
+    a second endpoint `sample` runs the forward pass in training mode (dropout active), for
+    Monte-Carlo dropout uncertainties.
     """
     model = float32_model(model)
     sample = sample_inputs(model) if sample is None else np.asarray(sample)
     expected = tf.nest.map_structure(np.asarray, model(sample, training=False))
     with atomic_directory(path, "export", replace=replace) as temporary:
-        _write_inference_saved_model(model, temporary, sample)
+        _write_inference_saved_model(model, temporary, sample, stochastic)
         reloaded = tf.saved_model.load(str(temporary))
         served = tf.nest.map_structure(np.asarray, reloaded.serve(tf.constant(sample)))
         try:
@@ -97,7 +99,7 @@ def _input_specs(model, sample):
     return [tf.TensorSpec((None,) + tuple(np.shape(sample)[1:]), tf.as_dtype(np.asarray(sample).dtype), name="inputs")]
 
 
-def _write_inference_saved_model(model, path, sample):
+def _write_inference_saved_model(model, path, sample, stochastic=False):
     """`model.export` with the forward pass pinned to training=False.
 
     `model.export` serves `model.call` with `training` unset, and Keras' random
@@ -111,4 +113,8 @@ def _write_inference_saved_model(model, path, sample):
         archive.add_endpoint("serve", lambda inputs: model(inputs, training=False), input_signature=signature)
     else:
         archive.add_endpoint("serve", lambda *inputs: model(list(inputs), training=False), input_signature=signature)
+    if stochastic:
+        if len(signature) != 1:
+            raise ValueError("`stochastic` export supports single-input models.")
+        archive.add_endpoint("sample", lambda inputs: model(inputs, training=True), input_signature=signature)
     archive.write_out(str(path), verbose=False)

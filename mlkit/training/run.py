@@ -173,13 +173,14 @@ class Run:
     def export_path(self, name):
         return self.directory.export_path(name)
 
-    def finish(self, metrics, exports=None, sample=None, metadata=None, input_range=None):
+    def finish(self, metrics, exports=None, sample=None, metadata=None, input_range=None, stochastic=()):
         """Export every model in `exports` ({name: model}) under export/<name>/, write metrics.json.
 
         `sample` is one input batch (or {name: batch}) for the export's output check;
         `metadata` ({name: {file name: JSON}}) is written inside that export;
         `input_range` ((min, max), or {name: (min, max)}) is the range of the training
-        inputs, which `mlkit predict` enforces. Each
+        inputs, which `mlkit predict` enforces; models named in `stochastic` also get a
+        `sample` endpoint with dropout active (Monte-Carlo dropout). Each
         export is verified before it is moved into place, so rerunning a run killed
         here just exports again.
         """
@@ -189,7 +190,7 @@ class Run:
             part_range = input_range.get(name) if isinstance(input_range, dict) else input_range
             path = self.export_path(name)
             export_model(model, path, part_sample, extra_files=(metadata or {}).get(name), input_range=part_range,
-                         replace=True)
+                         replace=True, stochastic=name in stochastic)
             exported[name] = str(path)
         metrics = dict(metrics)
         if exported:

@@ -105,21 +105,23 @@ class LinearCombinationFit(Estimator):
         return fractions, thickness
 
     def _quantify_one(self, spectrum, n_classes):
-        coefficients, (t, b), model = self._fit(spectrum, len(self.background_grid_) // 2)
+        measured = spectrum >= 0  # unmeasured bins (UNMEASURED = −1) take no part in the fit
+        spectrum = np.where(measured, spectrum, 0.0)
+        coefficients, (t, b), model = self._fit(spectrum, len(self.background_grid_) // 2, measured)
         if self.max_lag_:
-            lag = self._lag(spectrum, model)
-            coefficients, (t, b), _ = self._fit(shift_rows(spectrum[None], [-lag])[0], b, searches=1)
+            lag = self._lag(spectrum, np.where(measured, model, 0.0))
+            coefficients, (t, b), _ = self._fit(shift_rows(spectrum[None], [-lag])[0], b, measured, searches=1)
         total = coefficients[:n_classes].sum()
         fractions = coefficients[:n_classes] / total if total > 0 else np.zeros(n_classes)
         return fractions, self.thickness_grid_[t]
 
-    def _fit(self, spectrum, background, searches=3):
+    def _fit(self, spectrum, background, measured, searches=3):
         """Coordinate search over (thickness, background) indices; returns the best fit."""
         cache = {}
 
         def solve(t, b):
             if (t, b) not in cache:
-                cache[t, b] = optimize.nnls(self.references_[t, b].T, spectrum)
+                cache[t, b] = optimize.nnls(self.references_[t, b][:, measured].T, spectrum[measured])
             return cache[t, b][1]
 
         thickness, n_thickness, n_background = 0, len(self.thickness_grid_), len(self.background_grid_)

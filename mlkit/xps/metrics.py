@@ -7,8 +7,9 @@ DETECTION_THRESHOLD = 0.01  # an element is "present" at ≥ 1 at.%
 
 def quantification_metrics(true_fractions, predicted_fractions, true_thickness=None, predicted_thickness=None,
                            threshold=DETECTION_THRESHOLD):
-    """Detection precision/recall/F1 (micro over all spectra and elements), MAE in at.%
-    over the truly present elements, MAE in at.% over all 80 entries, thickness MAE in Å.
+    """Detection precision/recall/F1 (micro over all spectra and elements), MAE and RMS error in
+    at.% over the truly present elements, MAE in at.% over all 80 entries, thickness MAE in Å
+    (NaN thicknesses, from methods that give none, are left out).
     """
     true_fractions = np.asarray(true_fractions, "float64")
     predicted_fractions = np.asarray(predicted_fractions, "float64")
@@ -27,10 +28,11 @@ def quantification_metrics(true_fractions, predicted_fractions, true_thickness=N
         "detection_recall": float(recall),
         "detection_f1": float(f1),
         "quantification_mae_at_percent": float(error[present].mean()),
+        "quantification_rms_at_percent": float(np.sqrt(np.mean(error[present] ** 2))),
         "composition_mae_all_at_percent": float(error.mean()),
         "spectra": int(len(true_fractions)),
     }
-    if true_thickness is not None and predicted_thickness is not None:
+    if true_thickness is not None and predicted_thickness is not None and not np.all(np.isnan(predicted_thickness)):
         metrics["thickness_mae_angstrom"] = float(np.mean(np.abs(np.ravel(true_thickness) - np.ravel(predicted_thickness))))
     return metrics
 

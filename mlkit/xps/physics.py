@@ -85,13 +85,52 @@ def _binding_energy(z, shell):
     return None if value is None or value <= 0 else 1000.0 * value
 
 
+LINE_ENERGIES = ("reference", "xraylib")
+
+
 @functools.lru_cache(maxsize=None)
-def element_lines(z, photon_energy, max_binding_energy):
+def element_lines(z, photon_energy, max_binding_energy, energies="xraylib"):
     """All photoelectron and main Auger lines of element `z` with 0 < BE ≤ max.
 
     Spin–orbit partners come out as separate subshells (L2/L3 = 2p1/2 / 2p3/2, …).
     Cross-sections are xraylib's subshell values at the photon energy, per atom.
+    `energies="reference"` moves the photolines to solid-state handbook energies and uses
+    measured Auger energies where known (`mlkit.xps.reference_lines`); "xraylib" keeps the
+    absorption-edge energies and the Z+1 Auger estimate.
     """
+    if energies not in LINE_ENERGIES:
+        raise ValueError(f"`energies` must be one of {LINE_ENERGIES}, got {energies!r}.")
+    lines = _element_lines(z, photon_energy, max_binding_energy + 20.0)
+    if energies == "reference":
+        lines = _reference_lines(z, lines, photon_energy)
+    return tuple(line for line in lines if 0 < line.binding_energy <= max_binding_energy)
+
+
+def _reference_lines(z, lines, photon_energy):
+    from mlkit.xps.reference_lines import AUGER_LINES, MAIN_LINES
+
+    symbol = _xraylib().AtomicNumberToSymbol(z)
+    shell, reference, _ = MAIN_LINES[symbol]
+    main = _binding_energy(z, shell)
+    offset = 0.0 if main is None else reference - main
+    moved = [line if line.auger else dataclasses.replace(line, binding_energy=line.binding_energy + offset)
+             for line in lines]
+    if symbol not in AUGER_LINES:
+        return moved
+    table = AUGER_LINES[symbol]
+    augers = [line for line in moved if line.auger]
+    if not augers:
+        return moved
+    # The table's main feature replaces the Z+1 group closest to it; its intensity is shared out.
+    main_binding = photon_energy - table[0][0]
+    replaced = min(augers, key=lambda line: abs(line.binding_energy - main_binding))
+    total = sum(weight for _, weight in table)
+    extra = [dataclasses.replace(replaced, binding_energy=photon_energy - kinetic,
+                                 intensity=replaced.intensity * weight / total) for kinetic, weight in table]
+    return [line for line in moved if line is not replaced] + extra
+
+
+def _element_lines(z, photon_energy, max_binding_energy):
     xraylib = _xraylib()
     energy_kev = photon_energy / 1000.0
     atomic_weight = xraylib.AtomicWeight(z)

@@ -15,6 +15,7 @@ METRIC_LABELS = {
     "detection_recall": "detection recall",
     "detection_f1": "detection F1",
     "quantification_mae_at_percent": "quantification MAE, present elements (at.%)",
+    "quantification_rms_at_percent": "quantification RMS, present elements (at.%)",
     "composition_mae_all_at_percent": "composition MAE, all 80 (at.%)",
     "thickness_mae_angstrom": "overlayer thickness MAE (Å)",
     "spectra_per_second": "inference (spectra/s)",
@@ -87,20 +88,48 @@ def plot_thickness(true_thickness, predictions, path):
     save_figure(figure, path)
 
 
-def write_report(path, title, results, notes=(), plots=()):
-    """Markdown: a metrics table with one column per method, then notes and plots."""
+def metrics_table(results):
+    """Markdown table lines: one row per metric, one column per method."""
     methods = list(results)
-    lines = [f"# {title}", "", "| metric | " + " | ".join(methods) + " |", "|---" * (len(methods) + 1) + "|"]
+    lines = ["| metric | " + " | ".join(methods) + " |", "|---" * (len(methods) + 1) + "|"]
     for key, label in METRIC_LABELS.items():
         if any(key in results[method] for method in methods):
             cells = [_format(results[method].get(key)) for method in methods]
             lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    lines.append("")
+    return lines
+
+
+def write_report(path, title, results, notes=(), plots=()):
+    """Markdown: a metrics table with one column per method, then notes and plots."""
+    lines = [f"# {title}", "", *metrics_table(results), ""]
     lines.extend(notes)
     lines.append("")
     for caption, relative in plots:
         lines.extend([f"## {caption}", "", f"![{caption}]({relative})", ""])
     write_text(path, "\n".join(lines))
+
+
+def development_table(results):
+    """Markdown section: predictions on the shipped real surveys beside what is known of each sample."""
+    from mlkit.xps.development_files import MIN_IMPLAUSIBLE, nickel_fraction
+
+    lines = ["", "## Real development files", "",
+             "Every survey block of the real files in `mlkit/xps/development/` (C 1s referenced as in "
+             "`mlkit xps predict`). Composition of the substrate under the adventitious-carbon overlayer, "
+             f"elements ≥ 1 at.%; **bold**: an element the sample cannot contain at ≥ {100 * MIN_IMPLAUSIBLE:g} at.%.",
+             "", "| block | known | predicted at.% | C overlayer Å | shift eV |", "|---|---|---|---|---|"]
+    for result in results:
+        cells = []
+        for element, value in result.fractions.items():
+            spread = result.uncertainty.get(element)
+            text = f"{element} {100 * value:.1f}" + (f" ± {100 * spread:.1f}" if spread == spread and spread else "")
+            cells.append(f"**{text}**" if element in result.implausible else text)
+        thickness = "–" if result.thickness is None else f"{result.thickness:.1f}"
+        lines.append(f"| {result.label} | {result.known} | {', '.join(cells)} | {thickness} | {result.shift:+.1f} |")
+    for result in results:
+        if "NiO reference" in result.known:
+            lines.append(f"\nNiO: Ni/(Ni+O) = {nickel_fraction(result):.2f} (target 0.50 ± 0.12).")
+    return "\n".join(lines)
 
 
 def _format(value):
@@ -110,19 +139,33 @@ def _format(value):
 
 
 def plot_quantification(binding_energy, spectrum, fractions, symbols, threshold, path, title=None, thickness=None,
-                        replace=True):
-    """One measured spectrum and its predicted composition (for `mlkit xps predict --plot`)."""
-    figure, (spectrum_axis, bar_axis) = plt.subplots(1, 2, figsize=(12, 3.5), gridspec_kw={"width_ratios": [2.2, 1]})
-    spectrum_axis.plot(binding_energy, np.where(spectrum >= 0, spectrum, np.nan), linewidth=0.8)  # gaps: not measured
+                        replace=True, simulated=None, residual=None, spreads=None):
+    """One measured spectrum with the spectrum simulated from its prediction and the residual,
+    beside the predicted composition (for `mlkit xps predict --plot`)."""
+    figure = plt.figure(figsize=(12, 4.5))
+    grid = figure.add_gridspec(2, 2, width_ratios=[2.2, 1], height_ratios=[3, 1], hspace=0.08)
+    spectrum_axis = figure.add_subplot(grid[0, 0])
+    residual_axis = figure.add_subplot(grid[1, 0], sharex=spectrum_axis)
+    bar_axis = figure.add_subplot(grid[:, 1])
+    spectrum_axis.plot(binding_energy, np.where(spectrum >= 0, spectrum, np.nan), linewidth=0.8,
+                       label="measured")  # gaps: not measured
+    if simulated is not None:
+        spectrum_axis.plot(binding_energy, simulated, linewidth=0.8, label="simulated from the prediction")
+        residual_axis.plot(binding_energy, residual, linewidth=0.6, color="tab:red")
+        spectrum_axis.legend(loc="upper left", fontsize=8)
+    residual_axis.axhline(0.0, color="grey", linewidth=0.5)
     spectrum_axis.invert_xaxis()
-    spectrum_axis.set_xlabel("binding energy (eV)")
+    spectrum_axis.tick_params(labelbottom=False)
+    residual_axis.set_xlabel("binding energy (eV)")
+    residual_axis.set_ylabel("residual")
     spectrum_axis.set_ylabel("intensity (norm.)")
     if title:
-        spectrum_axis.set_title(title)
+        spectrum_axis.set_title(title, fontsize=9)
     order = [index for index in np.argsort(-fractions) if 100 * fractions[index] >= threshold]
-    bar_axis.bar(range(len(order)), [100 * fractions[index] for index in order])
+    errors = None if spreads is None else [100 * spreads[index] for index in order]
+    bar_axis.bar(range(len(order)), [100 * fractions[index] for index in order], yerr=errors, capsize=3)
     bar_axis.set_xticks(range(len(order)), [symbols[index] for index in order])
-    bar_axis.set_ylabel("at.%")
+    bar_axis.set_ylabel("at.%" + (" (±1σ)" if spreads is not None else ""))
     if thickness is not None:
         bar_axis.set_title(f"C overlayer {thickness:.1f} Å")
     save_figure(figure, path, replace=replace)

@@ -16,16 +16,21 @@ from mlkit.xps.preparation import (
 )
 from mlkit.xps.readers import MeasuredSpectrum, read_spectra
 from mlkit.xps.simulator import XPSSimulator
+from mlkit.xps.uncertainty import DEFAULT_SAMPLES, mc_dropout
 
 METADATA = "xps.json"
 
 
-def model_metadata(simulator):
-    """{xps.json: what a spectrum must look like for the exported model}, for `Run.finish(metadata=...)`."""
+def model_metadata(simulator, uncertainty_scale=None):
+    """{xps.json: what a spectrum must look like for the exported model}, for `Run.finish(metadata=...)`.
+
+    `uncertainty_scale`: the calibration factor on Monte-Carlo-dropout spreads (see `uncertainty`).
+    """
     return {METADATA: {
         "simulator": simulator.get_config(),
         "photon_energy": simulator.photon_energy,
         "elements": list(simulator.element_symbols),
+        "uncertainty_scale": uncertainty_scale,
     }}
 
 
@@ -69,6 +74,7 @@ class XPSModel:
     served: object
     simulator: XPSSimulator
     elements: list
+    uncertainty_scale: float = None  # calibrated factor on MC-dropout spreads; None: no uncertainties
 
     @property
     def binding_energy(self):
@@ -104,11 +110,41 @@ class XPSModel:
             return PreparedSpectrum(spectrum, reference=reference, skipped="no counts in the model's energy window")
         return PreparedSpectrum(spectrum, network_input(values, measured), reference, notes=tuple(notes))
 
+    @classmethod
+    def from_keras(cls, model, simulator, uncertainty_scale=None):
+        """Serve an in-memory Keras model the way an export is served (for reports during training)."""
+        return cls(_KerasPredictor(model), simulator, list(simulator.element_symbols), uncertainty_scale)
+
+    @property
+    def has_uncertainty(self):
+        return self.uncertainty_scale is not None and hasattr(self.served, "sample")
+
+    def predict_with_uncertainty(self, spectra, samples=DEFAULT_SAMPLES):
+        """(fractions, calibrated ±1σ, thickness): the deterministic answer (reproducible) with the
+        spread of Monte-Carlo dropout around it."""
+        if not self.has_uncertainty:
+            raise ValueError("this export has no calibrated Monte-Carlo-dropout endpoint; train it again to get one")
+        fractions, thickness = self.predict(spectra)
+        _, spread, _ = mc_dropout(self.served.sample, spectra, samples)
+        return fractions, spread * self.uncertainty_scale, thickness
+
     def predict(self, spectra):
         """(fractions (n, 80), thickness (n,) Å or None) for prepared spectra."""
         outputs = self.served.predict(np.asarray(spectra, "float32"))
         thickness = outputs.get("thickness")
         return outputs["composition"], None if thickness is None else thickness[:, 0]
+
+
+@dataclasses.dataclass
+class _KerasPredictor:
+    model: object
+
+    def predict(self, examples):
+        outputs = self.model.predict(examples, batch_size=256, verbose=0)
+        return {key: np.asarray(value) for key, value in outputs.items()}
+
+    def sample(self, examples):
+        return {key: np.asarray(value) for key, value in self.model(examples, training=True).items()}
 
 
 def load_xps_model(path):
@@ -125,4 +161,15 @@ def load_xps_model(path):
                          "train it again with `mlkit run xps`.") from None
     if served.input_shape != (simulator.points,):
         raise ValueError(f"{path}: model input {served.input_shape} does not match its {simulator.points}-point grid.")
-    return XPSModel(served, simulator, metadata["elements"])
+    return XPSModel(_with_sampling(served), simulator, metadata["elements"], metadata.get("uncertainty_scale"))
+
+
+def _with_sampling(served):
+    """Give a served export a `sample(batch)` method when it has the MC-dropout endpoint."""
+    import tensorflow as tf
+
+    endpoint = getattr(served.saved_model, "sample", None)
+    if endpoint is not None:
+        served.sample = lambda examples: tf.nest.map_structure(
+            np.asarray, endpoint(tf.constant(examples, dtype=served.dtype)))
+    return served

@@ -39,6 +39,8 @@ ADVENTITIOUS_CARBON = {"valence_electrons": 4, "density": 1.8, "molar_mass": 12.
 GENERIC_MATRIX = {"valence_electrons": 16, "density": 2.2, "molar_mass": 60.08, "band_gap": 9.0}
 NORMALIZATIONS = ("max", "area", "none")
 ADVENTITIOUS_C1S = 284.8  # eV, the usual charge reference (xraylib's C K edge is 283.8 eV)
+EXTRA_BACKGROUND_LENGTHS = (20.0, 150.0)  # eV, τ of the extra loss background
+ADVENTITIOUS_O1S = 532.3  # eV, C–O and C=O of adventitious carbon
 
 
 @dataclasses.dataclass
@@ -57,6 +59,9 @@ class SpectrumParameters:
     overlayer_scale: np.ndarray = None  # (n,) 1 = on; 0 renders the substrate alone
     measured_low: np.ndarray = None  # (n,) eV; bins below were not measured (−inf: all measured)
     measured_high: np.ndarray = None  # (n,) eV; bins above were not measured
+    transmission_exponent: np.ndarray = None  # (n,); None: the simulator's fixed exponent
+    extra_background: np.ndarray = None  # (n,) k of the extra loss background; None: none
+    extra_background_length: np.ndarray = None  # (n,) its decay length τ, eV
 
     def __post_init__(self):
         n = len(self.thickness)
@@ -96,7 +101,9 @@ class XPSSimulator:
         counts_range: total counts ~ log-uniform; Poisson noise if `noise`.
         background_scale_range: Tougaard B multiplied by U(low, high); keep high < 1/0.87.
         emission_angle: photoelectron take-off angle from the surface normal, degrees.
-        transmission_exponent: analyser transmission ∝ KE^(−exponent).
+        transmission_exponent: analyser transmission ∝ KE^(−exponent)…
+        transmission_exponent_range: …or, if given, an exponent drawn per spectrum from (low, high)
+            (lens modes differ: roughly KE^−0.5 to KE^−1, and files arrive corrected or not).
         normalization: "max" (peak = 1), "area" (mean = 1) or "none" (counts).
         overlayer_density_ratio: overlayer/substrate atomic density.
         truncation_probability: share of spectra whose scan starts above the window's low end
@@ -104,6 +111,20 @@ class XPSSimulator:
             ends below its high end (down to `truncation_high_min`). Unmeasured bins are set to
             `preparation.UNMEASURED`, so a model learns to answer scans of any window that
             covers `truncation_low_max`–`truncation_high_min` (the `required_window`).
+        line_energies: "reference" puts photolines at solid-state handbook energies with each
+            element's chemical-shift range and measured Auger energies (`reference_lines`);
+            "xraylib" keeps absorption-edge energies and symmetric shifts (`chemical_shift_sigma`,
+            `chemical_shift_max`, used only then).
+        satellites: shake-up satellites of transition-metal 2p and La/Ce 3d lines, stronger for
+            larger chemical shifts (oxides); "reference" energies only.
+        extra_background_range: an additional loss background k · (J ⊛ e^(−T/τ)/τ), k ~ U(low, high)
+            and τ ~ U(20, 150) eV per spectrum: real backgrounds are 3–4× the universal Tougaard
+            one per unit peak area (intrinsic losses, shake-off, deeper-lying sources).
+        overlayer_oxygen_ratio: O atoms per C atom in the adventitious overlayer (Drera et al.
+            use 0.2), its O 1s at 532.3 eV; like the carbon, not part of the composition labels.
+        excluded_elements: never drawn (e.g. radioactive Tc); the classes stay 80.
+        oxygen_probability: share of samples that contain O whatever else is drawn (most real
+            surfaces are oxidised).
     """
 
     def __init__(
@@ -129,6 +150,13 @@ class XPSSimulator:
         truncation_probability=0.0,
         truncation_low_max=30.0,
         truncation_high_min=1000.0,
+        line_energies="reference",
+        satellites=True,
+        transmission_exponent_range=None,
+        extra_background_range=(0.0, 0.0),
+        overlayer_oxygen_ratio=0.0,
+        excluded_elements=(),
+        oxygen_probability=0.0,
     ):
         if source not in physics.PHOTON_ENERGIES:
             raise ValueError(f"`source` must be one of {sorted(physics.PHOTON_ENERGIES)}, got {source!r}.")
@@ -163,6 +191,29 @@ class XPSSimulator:
         if truncation_probability > 0 and not low <= truncation_low_max < truncation_high_min <= high:
             raise ValueError(f"need energy_range[0] ≤ truncation_low_max < truncation_high_min ≤ energy_range[1], "
                              f"got {truncation_low_max!r} and {truncation_high_min!r} in {energy_range!r}.")
+        if line_energies not in physics.LINE_ENERGIES:
+            raise ValueError(f"`line_energies` must be one of {physics.LINE_ENERGIES}, got {line_energies!r}.")
+        if transmission_exponent_range is not None:
+            transmission_exponent_range = tuple(float(v) for v in _check_range(
+                "transmission_exponent_range", transmission_exponent_range, minimum=-2.0))
+        _check_range("extra_background_range", extra_background_range, minimum=0.0)
+        symbols = physics.element_symbols()
+        excluded = tuple(str(symbol) for symbol in excluded_elements)
+        unknown = [symbol for symbol in excluded if symbol not in symbols]
+        if unknown or len(excluded) > len(symbols) - max_elements:
+            raise ValueError(f"`excluded_elements` must name at most {len(symbols) - max_elements} of the 80 "
+                             f"element classes, got {list(excluded_elements)!r}.")
+        if not 0.0 <= oxygen_probability <= 1.0 or "O" in excluded and oxygen_probability > 0:
+            raise ValueError(f"`oxygen_probability` must be in [0, 1] (and O not excluded), got {oxygen_probability!r}.")
+        if not overlayer_oxygen_ratio >= 0:
+            raise ValueError(f"`overlayer_oxygen_ratio` must be non-negative, got {overlayer_oxygen_ratio!r}.")
+        self.line_energies = line_energies
+        self.satellites = bool(satellites)
+        self.transmission_exponent_range = transmission_exponent_range
+        self.extra_background_range = tuple(float(v) for v in extra_background_range)
+        self.overlayer_oxygen_ratio = float(overlayer_oxygen_ratio)
+        self.excluded_elements = excluded
+        self.oxygen_probability = float(oxygen_probability)
         self.truncation_probability = float(truncation_probability)
         self.truncation_low_max = float(truncation_low_max)
         self.truncation_high_min = float(truncation_high_min)
@@ -209,6 +260,14 @@ class XPSSimulator:
             "truncation_probability": self.truncation_probability,
             "truncation_low_max": self.truncation_low_max,
             "truncation_high_min": self.truncation_high_min,
+            "line_energies": self.line_energies,
+            "satellites": self.satellites,
+            "transmission_exponent_range": (None if self.transmission_exponent_range is None
+                                            else list(self.transmission_exponent_range)),
+            "extra_background_range": list(self.extra_background_range),
+            "overlayer_oxygen_ratio": self.overlayer_oxygen_ratio,
+            "excluded_elements": list(self.excluded_elements),
+            "oxygen_probability": self.oxygen_probability,
         }
 
     @property
@@ -266,11 +325,25 @@ class XPSSimulator:
         size = fft.next_fast_len(2 * self.points)
         return fft.rfft(physics.tougaard_kernel(self.step, self.points), n=size).astype("complex64"), size
 
-    def _bank(self, lines_of, imfp_parameters):
-        """Templates (resolution, shift, element, point) for a function element → lines."""
+    def element_shifts(self, e):
+        """The chemical shifts (eV) of the template bank's levels for element class e."""
+        if self.line_energies == "xraylib":
+            return self.chemical_shifts
+        if self.shift_levels == 1:
+            return np.zeros(1)
+        from mlkit.xps.reference_lines import MAIN_LINES
+
+        low, high = MAIN_LINES[physics.element_symbols()[e]][2]
+        return np.linspace(low, high, self.shift_levels)
+
+    def _bank(self, lines_of, imfp_parameters, shifts_of):
+        """Templates (resolution, shift, element, point) for functions element → lines, class → shifts."""
+        from mlkit.xps.reference_lines import SATELLITES
+
         edges = physics.bin_edges(self.binding_energy)
         bank = np.zeros((self.resolution_levels, self.shift_levels, len(physics.ATOMIC_NUMBERS), self.points),
                         "float32")
+        symbols = physics.element_symbols()
         for e, z in enumerate(physics.ATOMIC_NUMBERS):
             lines = lines_of(z)
             if not lines:
@@ -279,39 +352,56 @@ class XPSSimulator:
             imfp = physics.tpp2m_imfp(self.photon_energy - binding, **imfp_parameters)
             areas = np.array([line.intensity for line in lines]) * imfp
             widths = np.array([line.lorentzian_width for line in lines])
-            for r, resolution in enumerate(self.resolutions):
-                for s, shift in enumerate(self.chemical_shifts):
-                    bank[r, s, e] = physics.binned_lines(edges, binding + shift, areas, widths, resolution)
+            satellite = SATELLITES.get(symbols[e]) if self.satellites and self.line_energies == "reference" else None
+            shifts = shifts_of(e)
+            for s, shift in enumerate(shifts):
+                centres, line_areas, line_widths = binding + shift, areas, widths
+                if satellite is not None:  # share grows from the lowest to the highest shift (metal → oxide)
+                    group, offset, top_share, width = satellite
+                    carrying = np.array([not line.auger and line.name[0] == group
+                                         and line.name in ("L2", "L3", "M4", "M5") for line in lines])
+                    share = top_share * (s / (len(shifts) - 1) if len(shifts) > 1 else 0.5)
+                    line_areas = np.r_[np.where(carrying, areas * (1 - share), areas), areas[carrying] * share]
+                    centres = np.r_[centres, centres[carrying] + offset]
+                    line_widths = np.r_[widths, np.full(carrying.sum(), width)]
+                for r, resolution in enumerate(self.resolutions):
+                    bank[r, s, e] = physics.binned_lines(edges, centres, line_areas, line_widths, resolution)
         return bank
 
     def _element_lines(self, z):
         # Lines up to 3 FWHM beyond the window still put tails into it.
-        return physics.element_lines(z, self.photon_energy, self.energy_range[1] + 30.0)
+        return physics.element_lines(z, self.photon_energy, self.energy_range[1] + 30.0, self.line_energies)
 
     @functools.cached_property
     def templates(self):
         """No-loss substrate templates, shape (resolutions × shifts × 80, points), per unit fraction."""
-        bank = self._bank(self._element_lines, GENERIC_MATRIX)
+        bank = self._bank(self._element_lines, GENERIC_MATRIX, self.element_shifts)
         scale = bank.max()
         self._template_scale = float(scale)
         return (bank / scale).reshape(-1, self.points)
 
     @functools.cached_property
     def _overlayer_templates(self):
-        """Carbon lines of a thick overlayer (d → ∞) per resolution, same scale as `templates`."""
+        """Carbon (and oxygen) lines of a thick overlayer (d → ∞) per resolution, same scale as `templates`."""
         carbon = physics.ATOMIC_NUMBERS.index(6)
+
+        def placed(z, energy, scale):
+            lines = self._element_lines(z)
+            offset = energy - next(line.binding_energy for line in lines if line.name == "K")
+            return [dataclasses.replace(line, binding_energy=line.binding_energy + offset,
+                                        intensity=line.intensity * scale) for line in lines]
 
         def overlayer_lines(z):
             if z != 6:
                 return ()
-            lines = self._element_lines(6)
-            offset = ADVENTITIOUS_C1S - next(line.binding_energy for line in lines if line.name == "K")
-            return [dataclasses.replace(line, binding_energy=line.binding_energy + offset) for line in lines]
+            lines = placed(6, ADVENTITIOUS_C1S, 1.0)
+            if self.overlayer_oxygen_ratio:
+                lines += placed(8, ADVENTITIOUS_O1S, self.overlayer_oxygen_ratio)
+            return lines
 
-        bank = self._bank(overlayer_lines, ADVENTITIOUS_CARBON)
+        bank = self._bank(overlayer_lines, ADVENTITIOUS_CARBON, lambda e: np.zeros(self.shift_levels))
         self.templates  # noqa: B018  (sets the common scale)
-        centre = self.shift_levels // 2
-        return bank[:, centre, carbon] / self._template_scale * self.overlayer_density_ratio
+        return bank[:, 0, carbon] / self._template_scale * self.overlayer_density_ratio
 
     # -- sampling -----------------------------------------------------------------------
     def draw_parameters(self, n, seed=None):
@@ -320,32 +410,51 @@ class XPSSimulator:
         n_classes = len(physics.ATOMIC_NUMBERS)
         k = self.max_elements
         counts = rng.integers(1, k + 1, size=n)
-        # k distinct elements per row: the first k of a random permutation.
-        indices = np.argsort(rng.random((n, n_classes)), axis=1)[:, :k]
+        # k distinct elements per row: the first k of a random permutation (excluded classes last).
+        keys = rng.random((n, n_classes))
+        for symbol in self.excluded_elements:
+            keys[:, physics.element_index(symbol)] = 2.0
+        permutation = np.argsort(keys, axis=1)
         fractions = rng.gamma(1.0, size=(n, k)) * (np.arange(k)[None, :] < counts[:, None])
         fractions /= fractions.sum(axis=1, keepdims=True)  # Dirichlet(1) over the present ones
-        shifts = np.clip(rng.normal(0.0, self.chemical_shift_sigma, size=(n, k)),
-                         -self.chemical_shift_max, self.chemical_shift_max)
+        if self.line_energies == "xraylib":
+            shifts = np.clip(rng.normal(0.0, self.chemical_shift_sigma, size=(n, k)),
+                             -self.chemical_shift_max, self.chemical_shift_max)
+            shift_levels = self._nearest(self.chemical_shifts, shifts)
+        else:  # any level of the element's own range of chemical states
+            shift_levels = rng.integers(0, self.shift_levels, size=(n, k))
         low, high = np.log(self.counts_range)
-        measured_low, measured_high = np.full(n, -np.inf), np.full(n, np.inf)
-        if self.truncation_probability > 0:  # drawn last, so other draws stay as without truncation
-            truncate_low = rng.random(n) < self.truncation_probability
-            truncate_high = rng.random(n) < self.truncation_probability
-            measured_low[truncate_low] = rng.uniform(self.energy_range[0], self.truncation_low_max, truncate_low.sum())
-            measured_high[truncate_high] = rng.uniform(self.truncation_high_min, self.energy_range[1],
-                                                       truncate_high.sum())
-        return SpectrumParameters(
-            measured_low=measured_low,
-            measured_high=measured_high,
-            element_indices=indices,
+        parameters = SpectrumParameters(
+            element_indices=permutation[:, :k],
             element_fractions=fractions,
-            shift_levels=self._nearest(self.chemical_shifts, shifts),
+            shift_levels=shift_levels,
             resolution_levels=self._nearest(self.resolutions, rng.uniform(*self.resolution_range, size=n)),
             thickness=rng.uniform(*self.thickness_range, size=n),
             charging_shift=rng.uniform(-self.charging_shift_max, self.charging_shift_max, size=n),
             background_scale=rng.uniform(*self.background_scale_range, size=n),
             total_counts=np.exp(rng.uniform(low, high, size=n)),
         )
+        # Draws of the later options come last, so switching one on leaves the draws above unchanged.
+        if self.oxygen_probability > 0:  # O moves to the first (always present) place
+            rows = np.flatnonzero(rng.random(n) < self.oxygen_probability)
+            oxygen = physics.element_index("O")
+            position = np.argmax(permutation[rows] == oxygen, axis=1)
+            permutation[rows, position] = permutation[rows, 0]
+            permutation[rows, 0] = oxygen
+            parameters.element_indices = permutation[:, :k]
+        if self.truncation_probability > 0:
+            truncate_low = rng.random(n) < self.truncation_probability
+            truncate_high = rng.random(n) < self.truncation_probability
+            parameters.measured_low[truncate_low] = rng.uniform(self.energy_range[0], self.truncation_low_max,
+                                                                truncate_low.sum())
+            parameters.measured_high[truncate_high] = rng.uniform(self.truncation_high_min, self.energy_range[1],
+                                                                  truncate_high.sum())
+        if self.transmission_exponent_range is not None:
+            parameters.transmission_exponent = rng.uniform(*self.transmission_exponent_range, size=n)
+        if self.extra_background_range[1] > 0:
+            parameters.extra_background = rng.uniform(*self.extra_background_range, size=n)
+            parameters.extra_background_length = rng.uniform(*EXTRA_BACKGROUND_LENGTHS, size=n)
+        return parameters
 
     @staticmethod
     def _nearest(levels, values):
@@ -392,10 +501,19 @@ class XPSSimulator:
         response, size = self._loss_response
         spectrum = fft.rfft(signal, n=size, axis=1, workers=-1)
         spectrum /= 1.0 - p.background_scale[:, None].astype("float32") * response[None, :]
+        if p.extra_background is not None:  # J + k·(J ⊛ e^(−T/τ)/τ), the kernel's transform in closed form
+            frequency = np.exp(-2j * np.pi * np.arange(spectrum.shape[1]) / size)[None, :]
+            decay = np.exp(-self.step / p.extra_background_length)[:, None]
+            kernel = (1.0 - decay) / (1.0 - decay * frequency)  # unit area
+            spectrum *= (1.0 + p.extra_background[:, None] * kernel).astype("complex64")
         signal = fft.irfft(spectrum, n=size, axis=1, workers=-1)[:, : self.points]
         # 4. charging, transmission, counting noise, normalisation
         signal = shift_rows(signal, p.charging_shift / self.step)
-        signal = np.maximum(signal, 0.0) * self._transmission[None, :]
+        if p.transmission_exponent is None:
+            transmission = self._transmission[None, :]
+        else:
+            transmission = np.exp(-p.transmission_exponent[:, None] * np.log(self._kinetic_energy)[None, :])
+        signal = np.maximum(signal, 0.0) * transmission.astype("float32")
         if noise:
             totals = signal.sum(axis=1, keepdims=True)
             expected = signal * (p.total_counts[:, None] / np.where(totals > 0, totals, 1.0))
@@ -445,7 +563,8 @@ def _check_range(name, value, minimum):
 
 
 def _slice(parameters, rows):
-    return SpectrumParameters(**{f.name: getattr(parameters, f.name)[rows] for f in dataclasses.fields(parameters)})
+    return SpectrumParameters(**{f.name: None if getattr(parameters, f.name) is None else getattr(parameters, f.name)[rows]
+                                 for f in dataclasses.fields(parameters)})
 
 
 def shift_rows(signal, offsets):

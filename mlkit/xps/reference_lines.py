@@ -1,0 +1,74 @@
+"""Solid-state reference energies for the simulator (SPEC §4; issue: real surveys vs simulation).
+
+xraylib's `EdgeEnergy` values are X-ray absorption edges, 1–4 eV from photoelectron binding
+energies of solids (O 1s 532.0 vs 529–531 eV in oxides, Ni 2p3/2 854.7 vs 852.7 eV, W 4f7/2
+35.8 vs 31.4 eV). Photoelectron handbooks give the energies XPS measures, so the simulator
+moves every photoline of an element by (handbook − xraylib) of its main line, then draws a
+chemical shift from that element's range of common chemical states.
+
+`MAIN_LINES[symbol] = (xraylib shell, BE of the reference state in eV, (low, high) shift range)`.
+Reference state: the element (metal, or the elemental solid); for O, N, F, Cl, Br, I, S, Se and C
+the lowest common anion/carbide state, so their ranges run upwards through the common compounds.
+Values: Handbook of X-ray Photoelectron Spectroscopy (Moulder et al., Perkin-Elmer 1992) and
+the NIST XPS Database (SRD 20), rounded to 0.1 eV. These are facts about elements, not fitted to
+any development file.
+
+`SATELLITES[symbol] = (offset eV, maximum share, width eV)`: shake-up satellites of transition-metal
+2p (and rare-earth 3d) lines. The share of the line's intensity moved into the satellite grows
+with the drawn chemical shift (metal ≈ none, oxides most: NiO 2p3/2 puts about a third of its
+intensity there, Ni metal 5 %).
+
+`AUGER_LINES[symbol] = [(kinetic energy eV, relative intensity), ...]`: measured main Auger
+features (handbook kinetic energies) that replace the Z+1 estimate where it is known to be off.
+"""
+
+MAIN_LINES = {
+    "Li": ("K", 54.7, (-0.3, 2.0)), "Be": ("K", 111.8, (-0.5, 3.0)), "B": ("K", 187.5, (-1.0, 6.0)),
+    "C": ("K", 282.5, (-0.5, 7.0)), "N": ("K", 397.0, (-0.5, 6.5)), "O": ("K", 529.5, (-0.5, 4.0)),
+    "F": ("K", 684.5, (-0.5, 5.0)), "Ne": ("K", 862.5, (-0.5, 1.0)), "Na": ("K", 1071.8, (-0.5, 1.5)), "Mg": ("L3", 49.6, (-0.3, 2.0)),
+    "Al": ("L3", 72.7, (-0.3, 2.5)), "Si": ("L3", 99.3, (-0.5, 4.5)), "P": ("L3", 129.5, (-0.5, 5.0)),
+    "S": ("L3", 161.5, (-0.5, 8.0)), "Cl": ("L3", 198.5, (-0.5, 3.0)), "Ar": ("L3", 241.8, (-0.5, 1.0)), "K": ("L3", 292.8, (-0.5, 1.0)),
+    "Ca": ("L3", 346.5, (-0.5, 1.5)), "Sc": ("L3", 398.4, (-0.5, 3.5)), "Ti": ("L3", 453.9, (-0.5, 5.0)),
+    "V": ("L3", 512.2, (-0.5, 5.5)), "Cr": ("L3", 574.2, (-0.5, 5.5)), "Mn": ("L3", 638.7, (-0.5, 4.0)),
+    "Fe": ("L3", 706.8, (-0.5, 4.5)), "Co": ("L3", 778.1, (-0.5, 3.5)), "Ni": ("L3", 852.7, (-0.5, 4.0)),
+    "Cu": ("L3", 932.6, (-0.5, 2.5)), "Zn": ("L3", 1021.7, (-0.5, 1.5)), "Ga": ("L3", 1116.7, (-0.5, 2.5)),
+    "Ge": ("M5", 29.2, (-0.5, 4.0)), "As": ("M5", 41.6, (-0.5, 5.0)), "Se": ("M5", 54.5, (-0.5, 5.0)),
+    "Br": ("M5", 68.5, (-0.5, 2.0)), "Kr": ("M5", 87.0, (-0.5, 1.0)), "Rb": ("M5", 110.0, (-0.5, 1.5)), "Sr": ("M5", 133.0, (-0.5, 2.0)),
+    "Y": ("M5", 155.8, (-0.5, 3.0)), "Zr": ("M5", 178.9, (-0.5, 3.5)), "Nb": ("M5", 202.2, (-0.5, 5.5)),
+    "Mo": ("M5", 227.9, (-0.5, 5.0)), "Tc": ("M5", 253.9, (-0.5, 4.0)), "Ru": ("M5", 280.1, (-0.5, 2.5)),
+    "Rh": ("M5", 307.2, (-0.5, 2.5)), "Pd": ("M5", 335.1, (-0.5, 3.0)), "Ag": ("M5", 368.2, (-1.0, 0.5)),
+    "Cd": ("M5", 405.0, (-1.0, 1.0)), "In": ("M5", 443.9, (-0.5, 1.5)), "Sn": ("M5", 485.0, (-0.5, 2.5)),
+    "Sb": ("M5", 528.2, (-0.5, 2.5)), "Te": ("M5", 573.0, (-0.5, 4.0)), "I": ("M5", 618.5, (-0.5, 5.0)),
+    "Xe": ("M5", 669.5, (-0.5, 1.0)), "Cs": ("M5", 724.0, (-1.0, 1.5)), "Ba": ("M5", 780.0, (-1.5, 1.5)),
+    "La": ("M5", 835.8, (-1.5, 1.5)), "Ce": ("M5", 883.8, (-1.5, 1.5)), "Pr": ("M5", 931.8, (-0.5, 2.5)),
+    "Nd": ("M5", 980.8, (-0.5, 2.5)), "Sm": ("M5", 1080.0, (-0.5, 3.5)), "Eu": ("M5", 1125.5, (-0.5, 1.5)),
+    "Gd": ("M5", 1185.6, (-0.5, 2.0)), "Tb": ("N5", 146.0, (-0.5, 3.0)), "Dy": ("N5", 152.4, (-0.5, 3.0)),
+    "Ho": ("N5", 159.6, (-0.5, 3.0)), "Er": ("N5", 167.3, (-0.5, 3.0)), "Tm": ("N5", 175.5, (-0.5, 3.0)),
+    "Yb": ("N5", 182.4, (-0.5, 3.0)), "Lu": ("N7", 7.1, (-0.5, 3.0)), "Hf": ("N7", 14.3, (-0.5, 3.0)),
+    "Ta": ("N7", 21.9, (-0.5, 5.0)), "W": ("N7", 31.4, (-0.5, 5.0)), "Re": ("N7", 40.3, (-0.5, 6.0)),
+    "Os": ("N7", 50.7, (-0.5, 3.0)), "Ir": ("N7", 60.9, (-0.5, 2.5)), "Pt": ("N7", 71.1, (-0.5, 3.5)),
+    "Au": ("N7", 84.0, (-0.5, 2.5)), "Hg": ("N7", 99.9, (-0.5, 2.0)), "Tl": ("N7", 117.7, (-0.5, 2.0)),
+    "Pb": ("N7", 136.9, (-0.5, 2.5)), "Bi": ("N7", 156.9, (-0.5, 3.0)),
+}
+
+# Shells whose lines carry shake-up satellites: (offset above the line, share at the top of the
+# shift range, satellite FWHM), all in eV.
+SATELLITES = {
+    "Mn": ("L", 6.0, 0.15, 4.0), "Fe": ("L", 8.0, 0.20, 4.0), "Co": ("L", 6.0, 0.30, 4.0),
+    "Ni": ("L", 6.5, 0.40, 4.0), "Cu": ("L", 9.0, 0.35, 4.0), "La": ("M", 4.0, 0.45, 3.0),
+    "Ce": ("M", 6.5, 0.35, 4.0),
+}
+
+# Main Auger features, kinetic energy (eV) and relative intensity within the element's group.
+AUGER_LINES = {
+    "C": [(263.0, 1.0)], "N": [(379.0, 1.0)], "O": [(510.0, 1.0), (490.0, 0.4)], "F": [(656.0, 1.0)],
+    "Na": [(990.0, 1.0)], "Mg": [(1186.0, 1.0)], "Ti": [(418.0, 1.0), (383.0, 0.5)],
+    "V": [(473.0, 1.0), (437.0, 0.5)], "Cr": [(529.0, 1.0), (489.0, 0.5)], "Mn": [(589.0, 1.0), (543.0, 0.5)],
+    "Fe": [(703.0, 1.0), (651.0, 0.6), (598.0, 0.3)], "Co": [(775.0, 1.0), (716.0, 0.6), (656.0, 0.3)],
+    "Ni": [(846.0, 1.0), (775.0, 0.6), (709.0, 0.3)], "Cu": [(918.6, 1.0), (840.0, 0.5), (775.0, 0.2)],
+    "Zn": [(992.0, 1.0), (904.0, 0.4)], "Ga": [(1068.0, 1.0)], "Ge": [(1145.0, 1.0)],
+    "Ag": [(357.8, 1.0), (351.8, 0.7)], "Cd": [(382.0, 1.0), (376.0, 0.7)], "In": [(410.0, 1.0), (402.0, 0.7)],
+    "Sn": [(437.0, 1.0), (429.0, 0.7)], "Sb": [(464.0, 1.0), (455.0, 0.7)], "Te": [(491.0, 1.0), (482.0, 0.7)],
+    "I": [(520.0, 1.0), (509.0, 0.7)], "Cs": [(563.0, 1.0), (550.0, 0.7)], "Ba": [(600.0, 1.0), (585.0, 0.7)],
+    "Pd": [(327.0, 1.0), (322.0, 0.7)],
+}
