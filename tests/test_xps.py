@@ -343,3 +343,71 @@ def test_element_priors_and_random_instrument_settings():
     assert ratio > 1.5  # more loss background on the high-binding-energy side
     spectra = simulator.render(parameters, noise_seed=0)
     assert np.isfinite(spectra).all() and np.allclose(spectra.max(axis=1), 1.0)
+
+
+def test_shirley_area_of_a_peak_on_a_step():
+    from mlkit.xps.peak_areas import shirley_area
+
+    energy = np.linspace(520, 540, 401)
+    peak = 50 * np.exp(-0.5 * ((energy - 530) / 1.0) ** 2)
+    step = 10 + 20 * np.cumsum(peak) / peak.sum()  # a Shirley step: proportional to the area below
+    assert shirley_area(energy, peak + step) == pytest.approx(50 * np.sqrt(2 * np.pi), rel=0.02)
+    assert shirley_area(energy, np.full_like(energy, 7.0)) == 0.0
+
+
+def test_peak_areas_identify_and_quantify_clean_mixtures():
+    from mlkit.xps.peak_areas import PeakAreaQuantification
+
+    simulator = XPSSimulator(resolution_levels=1, resolution_range=(1.2, 1.2), shift_levels=1, noise=False,
+                             background_scale_range=(0.5, 0.5), charging_shift_max=0.0)
+    method = PeakAreaQuantification(simulator).fit()
+    for pair, share in ((("Cu", "O"), 0.5), (("Au", "Ti"), 0.3)):
+        parameters = SpectrumParameters(
+            element_indices=np.array([[physics.element_index(s) for s in pair]]),
+            element_fractions=np.array([[share, 1 - share]]),
+            shift_levels=np.zeros((1, 2), int), resolution_levels=np.zeros(1, int), thickness=np.array([5.0]),
+            charging_shift=np.zeros(1), background_scale=np.array([0.5]), total_counts=np.ones(1))
+        fractions, thickness = method.quantify(simulator.render(parameters))
+        found = {physics.element_symbols()[e] for e in np.flatnonzero(fractions[0] >= 0.01)}
+        assert found == set(pair), (pair, found)
+        assert fractions[0, physics.element_index(pair[0])] == pytest.approx(share, abs=0.12)
+        assert np.isnan(thickness).all()
+    with pytest.raises(ValueError, match="simulator"):
+        PeakAreaQuantification("not a simulator").fit()
+
+
+def test_uncertainty_calibration_and_coverage():
+    from mlkit.xps.uncertainty import calibration_scale, coverage, mc_dropout
+
+    rng = np.random.default_rng(0)
+    truth = rng.dirichlet(np.ones(5), 4000)
+    mean = truth + rng.normal(0, 0.02, truth.shape)
+    spread = np.full_like(truth, 0.005)  # four times too narrow
+    assert coverage(truth, mean, spread) < 0.5
+    scale = calibration_scale(truth, mean, spread)
+    assert scale == pytest.approx(4 * 1.96 / 2, rel=0.1)
+    assert coverage(truth, mean, spread, scale) == pytest.approx(0.95, abs=0.01)
+    calls = iter(range(100))
+    mean, spread, thickness = mc_dropout(
+        lambda batch: {"composition": batch * 0 + next(calls) % 2, "thickness": np.ones((len(batch), 1))},
+        np.zeros((3, 4)), samples=10)
+    np.testing.assert_allclose(mean, 0.5) and np.testing.assert_allclose(spread, 0.5)
+    np.testing.assert_allclose(thickness, 1.0)
+
+
+def test_simulated_prediction_overlays_the_measurement():
+    from mlkit.xps.overlay import simulated_prediction
+
+    simulator = XPSSimulator(points=600, resolution_levels=2, shift_levels=3, noise=False)
+    parameters = simulator.draw_parameters(1, seed=2)
+    spectrum = network_input(*resample_masked(simulator.binding_energy, simulator.render(parameters)[0],
+                                              simulator.binding_energy))
+    spectrum[:20] = UNMEASURED
+    simulated, residual = simulated_prediction(simulator, spectrum, parameters.fractions()[0],
+                                               float(parameters.thickness[0]))
+    assert np.isnan(simulated[:20]).all() and np.isfinite(simulated[20:]).all()
+    # the true composition explains the spectrum far better than a wrong one
+    wrong = np.zeros(80, "float32")
+    wrong[physics.element_index("Au")] = 1.0
+    _, wrong_residual = simulated_prediction(simulator, spectrum, wrong, 0.0)
+    assert np.nanstd(residual) < 0.5 * np.nanstd(wrong_residual)

@@ -64,7 +64,7 @@ def quantify_development_files(model, uncertainty=None):
         results.append(DevelopmentResult(
             block.label, known, shown,
             {model.elements[e]: float(spread[index, e]) for e in np.argsort(-fractions[index])
-             if fractions[index, e] >= 0.01},
+             if fractions[index, e] >= 0.01 and np.isfinite(spread[index, e])},
             None if thickness is None else float(thickness[index]), block.reference.shift, implausible))
     return results
 

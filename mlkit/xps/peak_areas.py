@@ -8,8 +8,10 @@
    same chemical shift, for at least half of them. A peak claimed by several elements goes to the
    one with the most confirmed lines.
 3. Quantify: the main peak's area above an iterative Shirley background over ±`window` eV,
-   divided by its sensitivity factor σ·λ(KE)·T(KE) (the same cross-sections, TPP-2M IMFP and
-   transmission the simulator uses), normalised over the identified elements.
+   divided by its sensitivity factor, normalised over the identified elements. The sensitivity
+   factors are measured the way labs measure theirs on pure standards: the same area on each pure
+   element's simulated spectrum (σ·λ(KE)·T(KE) with the simulator's cross-sections, TPP-2M IMFP and
+   transmission). The main line is the one with the largest such area.
 
 As in the lab, the energy scale is first referenced to adventitious C 1s at 284.8 eV (the whole
 deviation, where a C 1s line is found). C 1s at 283.3–286.5 eV is then adventitious carbon and left out of the composition (the labels
@@ -66,17 +68,35 @@ class PeakAreaQuantification(Estimator):
         simulator = self.simulator
         exponent = (simulator.transmission_exponent if simulator.transmission_exponent_range is None
                     else float(np.mean(simulator.transmission_exponent_range)))
-        self.lines_, self.shift_ranges_ = [], []
+        # Empirical sensitivity factors, as labs measure them on pure standards: the Shirley area inside
+        # the integration window of each pure element's simulated spectrum (no overlayer, mean
+        # resolution), so broad lines clipped by the window are not under-counted.
+        standards = simulator.reference_spectra(0.0)
+        energy = simulator.binding_energy
+        self.lines_, self.shift_ranges_, self.sensitivities_ = [], [], np.zeros(len(physics.ATOMIC_NUMBERS))
         for e, z in enumerate(physics.ATOMIC_NUMBERS):
             lines = [line for line in simulator._element_lines(z) if not line.auger and line.binding_energy >= 15.0]
-            energy = np.array([line.binding_energy for line in lines])
-            kinetic = simulator.photon_energy - energy
-            sensitivity = (np.array([line.intensity for line in lines])
-                           * physics.tpp2m_imfp(kinetic, **GENERIC_MATRIX) * kinetic ** -exponent)
-            order = np.argsort(-sensitivity)
-            self.lines_.append(np.c_[energy[order], sensitivity[order]] if lines else np.zeros((0, 2)))
             shifts = simulator.element_shifts(e)
             self.shift_ranges_.append((float(shifts.min()), float(shifts.max())))
+            if not lines:
+                self.lines_.append(np.zeros((0, 2)))
+                continue
+            line_energy = np.array([line.binding_energy for line in lines])
+            kinetic = simulator.photon_energy - line_energy
+            sensitivity = (np.array([line.intensity for line in lines])
+                           * physics.tpp2m_imfp(kinetic, **GENERIC_MATRIX) * kinetic ** -exponent)
+            table = np.c_[line_energy, sensitivity][np.argsort(-sensitivity)]
+            centre = shifts[len(shifts) // 2]  # the standards are rendered at the middle shift level
+            inside = (table[:, 0] + centre >= energy[0] + self.window) & (table[:, 0] + centre <= energy[-1] - self.window)
+            candidates = np.flatnonzero(inside & (table[:, 1] >= 0.2 * table[0, 1]))
+            if not len(candidates):
+                self.lines_.append(table)
+                continue
+            areas = [shirley_area(energy[window], standards[e][window]) for window in
+                     (np.abs(energy - table[i, 0] - centre) <= self.window for i in candidates)]
+            main = candidates[int(np.argmax(areas))]
+            self.sensitivities_[e] = max(areas)
+            self.lines_.append(np.r_[table[main:main + 1], np.delete(table, main, axis=0)])
         return self
 
     def predict(self, spectra):
@@ -158,11 +178,8 @@ class PeakAreaQuantification(Estimator):
                 continue
             window = measured & (np.abs(energy - position) <= self.window)
             area = shirley_area(energy[window], values[window])
-            shift = candidates[e][2]
-            lines = self.lines_[e]
-            sensitivity = lines[np.abs(lines[:, 0] + shift - position) <= self.window, 1].sum()
-            if area > 0 and sensitivity > 0:
-                fractions[e] = area / sensitivity
+            if area > 0 and self.sensitivities_[e] > 0:
+                fractions[e] = area / self.sensitivities_[e]
         total = fractions.sum()
         return fractions / total if total > 0 else fractions
 
