@@ -232,3 +232,12 @@ def test_recipe_trains_from_simulated_shards(tmp_path):
     assert metrics["train_size"] == 100 and metrics["side_by_side"] is None
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert config["simulator_settings"]["points"] == 300 and "simulator_settings" in config["recorded"]
+
+
+@pytest.mark.slow
+def test_recipe_trains_on_fresh_spectra(tmp_path):
+    metrics = get_recipe("xps").run({**TINY, "out": str(tmp_path / "run"), "fresh_data": True, "train_size": 128,
+                                     "epochs": 2, "baseline": False, "uncertainty": False, "test_size": 8,
+                                     "batch_size": 32})
+    assert metrics["train_size"] == 2 * 4 * 32 and metrics["uncertainty"] is None
+    assert "fresh spectra" in (tmp_path / "run" / "report.md").read_text()

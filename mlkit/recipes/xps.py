@@ -26,6 +26,7 @@ from mlkit.xps import (
     model_metadata,
     read_manifest,
     report,
+    simulated_dataset,
 )
 from mlkit.xps.development_files import quantify_development_files
 from mlkit.xps.peak_areas import PeakAreaQuantification
@@ -53,11 +54,14 @@ DEFAULTS = {
     "head_dropout": 0.5,
     "thickness_weight": 1.0,  # weight of the thickness MSE measured in (d / d_max)²
     "early_stopping_patience": 6,
-    "uncertainty_samples": 30,  # Monte-Carlo dropout passes (0: no uncertainties)
+    "uncertainty": True,  # calibrated Monte-Carlo-dropout uncertainties…
+    "uncertainty_samples": 30,  # …from this many passes
     "baseline": True,  # the peak-area method and NNLS, side by side with the CNN…
     "baseline_size": 1000,  # …on the first this many test spectra (NNLS takes ~0.2 s per spectrum)
+    "fresh_data": False,  # new simulated spectra every batch (train_size per epoch) instead of a fixed set
     "full": False,
 }
+FRESH_SEED_OFFSET = 1_000_003  # the fresh batches' seeds, apart from the validation and test seeds
 # What real surveys need beyond the simulator's physics defaults (measured on the shipped real files,
 # see README): scans of any window covering BE 30–1000 eV (unmeasured bins masked); residual charging
 # after C 1s referencing (±1.5 eV) plus the scatter of adventitious C 1s; survey-scan line widths up to
@@ -75,7 +79,8 @@ SIMULATOR_DEFAULTS = {
 }
 SHIFT_CHECKS = (-3.0, -2.0, -1.0, 1.0, 2.0, 3.0)  # eV, imposed on the test spectra
 WINDOW_CHECKS = ((10.0, 1100.0), (30.0, 1000.0))  # eV, measured windows imposed on the test spectra
-FULL_SCALE = {"train_size": 100_000, "validation_size": 10_000, "epochs": 60, "early_stopping_patience": 10}
+FULL_SCALE = {"train_size": 100_000, "validation_size": 10_000, "epochs": 60, "early_stopping_patience": 10,
+              "fresh_data": True}
 COMPOSITION_LOSSES = ("crossentropy", "target_weighted", "prediction_weighted", "mae")
 
 
@@ -114,10 +119,10 @@ def _run(run):
             train = load_shards(config["data_dir"])
         else:
             simulator = XPSSimulator(**{**SIMULATOR_DEFAULTS, **config["simulator"]})
-            train = simulator.sample(config["train_size"], seed=(seed, 0))
+            train = None if config["fresh_data"] else simulator.sample(config["train_size"], seed=(seed, 0))
         validation = simulator.sample(config["validation_size"], seed=(seed, 1))
         test = simulator.sample(config["test_size"], seed=(seed, 2))
-    simulated = len(train[0]) * (not config["data_dir"]) + len(validation[0]) + len(test[0])
+    simulated = (0 if train is None or config["data_dir"] else len(train[0])) + len(validation[0]) + len(test[0])
     simulation_seconds = time.perf_counter() - started
 
     # 2. the CNN
@@ -143,15 +148,24 @@ def _run(run):
         )
     run.record("simulator_settings", simulator.get_config())
     run.record_model("model", model)
+    if train is None:  # new spectra every batch: the simulator outruns training by an order of magnitude
+        steps = max(1, config["train_size"] // global_batch)
+        training_data, extra = simulated_dataset(simulator, global_batch, seed=seed + FRESH_SEED_OFFSET), {
+            "steps_per_epoch": steps}
+    else:
+        training_data, extra = array_targets_dataset(*train, global_batch, shuffle=True, seed=seed), {}
     best, history = fit(
         model,
-        array_targets_dataset(*train, global_batch, shuffle=True, seed=seed),
+        training_data,
         array_targets_dataset(*validation, global_batch),
         run,
         epochs=config["epochs"],
+        **extra,
         monitor="val_loss",
         early_stopping_patience=config["early_stopping_patience"],
     )
+
+    training_size = len(history) * extra["steps_per_epoch"] * global_batch if train is None else int(len(train[0]))
 
     # 3. evaluation on the whole test set; the classical methods side by side on its first spectra
     spectra, true_fractions, true_thickness = test
@@ -179,7 +193,7 @@ def _run(run):
 
     # 4. Monte-Carlo-dropout uncertainties: calibrated on validation spectra, checked on the test set
     uncertainty, scale = {}, None
-    if config["uncertainty_samples"]:
+    if config["uncertainty"]:
         served = XPSModel.from_keras(best, simulator)
         calibration = slice(0, min(len(validation[0]), 2000))
         with Progress("calibrating Monte-Carlo-dropout uncertainties"):
@@ -215,7 +229,7 @@ def _run(run):
     notes = [
         f"Test set: {len(spectra)} simulated spectra (seed {seed}), {simulator.points} points, "
         f"{simulator.source} Kα, BE {simulator.energy_range[0]:g}–{simulator.energy_range[1]:g} eV.",
-        f"Training: {len(train[0])} spectra, {len(history)} epochs, {best.count_params():,} parameters, "
+        f"Training: {training_size}{' fresh' if train is None else ''} spectra, {len(history)} epochs, {best.count_params():,} parameters, "
         f"composition loss {config['composition_loss']}.",
         f"Simulated {simulated} spectra in {simulation_seconds:.1f} s ({simulated / simulation_seconds:.0f} spectra/s).",
         "An element counts as present at ≥ 1 at.%; quantification MAE and RMS are over the truly present elements.",
@@ -248,7 +262,7 @@ def _run(run):
         "cnn": results["CNN"],
         "side_by_side": compared or None,
         "robustness": robustness,
-        "train_size": int(len(train[0])),
+        "train_size": training_size,
         "test_size": int(len(spectra)),
         "epochs_run": int(len(history)),
         "parameters": int(best.count_params()),
