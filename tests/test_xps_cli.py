@@ -241,3 +241,20 @@ def test_recipe_trains_on_fresh_spectra(tmp_path):
                                      "batch_size": 32})
     assert metrics["train_size"] == 2 * 4 * 32 and metrics["uncertainty"] is None
     assert "fresh spectra" in (tmp_path / "run" / "report.md").read_text()
+
+
+@pytest.mark.slow
+def test_predict_references_a_charged_real_survey(run_directory, tmp_path):
+    from pathlib import Path
+
+    import mlkit.xps
+    from mlkit.xps import read_spectrum
+
+    out, _ = run_directory
+    survey = read_spectrum(Path(mlkit.xps.__file__).parent / "development" / "01_Al-foil_kratos_survey.vms")
+    charged = tmp_path / "charged.csv"  # the Kratos Al-foil survey as if charged by +6 eV
+    np.savetxt(charged, np.c_[survey.binding_energy + 6.0, survey.counts], delimiter=",",
+               header="binding energy,counts")
+    result = run_cli("xps", "predict", out, charged)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "C 1s at 291.9 eV; shifted by -7.1 eV to 284.8 eV" in result.stdout

@@ -57,7 +57,7 @@ DEFAULTS = {
     "uncertainty": True,  # calibrated Monte-Carlo-dropout uncertainties…
     "uncertainty_samples": 30,  # …from this many passes
     "baseline": True,  # the peak-area method and NNLS, side by side with the CNN…
-    "baseline_size": 1000,  # …on the first this many test spectra (NNLS takes ~0.2 s per spectrum)
+    "baseline_size": 500,  # …on the first this many test spectra (NNLS takes ~0.2 s per spectrum)
     "fresh_data": False,  # new simulated spectra every batch (train_size per epoch) instead of a fixed set
     "full": False,
 }
@@ -71,7 +71,8 @@ SIMULATOR_DEFAULTS = {
     "truncation_probability": 0.5,
     "charging_shift_max": 2.5,
     "resolution_range": [0.8, 3.0],
-    "extra_background_range": [0.0, 2.0],
+    "extra_background_range": [0.0, 4.0],
+    "background_scale_range": [0.5, 1.1],
     "transmission_exponent_range": [0.0, 1.0],
     "overlayer_oxygen_ratio": 0.2,
     "excluded_elements": ["Tc"],
@@ -80,7 +81,7 @@ SIMULATOR_DEFAULTS = {
 SHIFT_CHECKS = (-3.0, -2.0, -1.0, 1.0, 2.0, 3.0)  # eV, imposed on the test spectra
 WINDOW_CHECKS = ((10.0, 1100.0), (30.0, 1000.0))  # eV, measured windows imposed on the test spectra
 FULL_SCALE = {"train_size": 100_000, "validation_size": 10_000, "epochs": 60, "early_stopping_patience": 10,
-              "fresh_data": True}
+              "fresh_data": True, "baseline_size": 2000}
 COMPOSITION_LOSSES = ("crossentropy", "target_weighted", "prediction_weighted", "mae")
 
 

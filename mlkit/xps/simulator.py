@@ -39,7 +39,7 @@ ADVENTITIOUS_CARBON = {"valence_electrons": 4, "density": 1.8, "molar_mass": 12.
 GENERIC_MATRIX = {"valence_electrons": 16, "density": 2.2, "molar_mass": 60.08, "band_gap": 9.0}
 NORMALIZATIONS = ("max", "area", "none")
 ADVENTITIOUS_C1S = 284.8  # eV, the usual charge reference (xraylib's C K edge is 283.8 eV)
-EXTRA_BACKGROUND_LENGTHS = (20.0, 150.0)  # eV, τ of the extra loss background
+EXTRA_BACKGROUND_LENGTHS = (20.0, 200.0)  # eV, τ of the extra loss background
 ADVENTITIOUS_O1S = 532.3  # eV, C–O and C=O of adventitious carbon
 
 
@@ -118,7 +118,7 @@ class XPSSimulator:
         satellites: shake-up satellites of transition-metal 2p and La/Ce 3d lines, stronger for
             larger chemical shifts (oxides); "reference" energies only.
         extra_background_range: an additional loss background k · (J ⊛ e^(−T/τ)/τ), k ~ U(low, high)
-            and τ ~ U(20, 150) eV per spectrum: real backgrounds are 3–4× the universal Tougaard
+            and τ ~ U(20, 200) eV per spectrum: real backgrounds are 3–4× the universal Tougaard
             one per unit peak area (intrinsic losses, shake-off, deeper-lying sources).
         overlayer_oxygen_ratio: O atoms per C atom in the adventitious overlayer (Drera et al.
             use 0.2), its O 1s at 532.3 eV; like the carbon, not part of the composition labels.
