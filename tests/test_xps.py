@@ -411,3 +411,17 @@ def test_simulated_prediction_overlays_the_measurement():
     wrong[physics.element_index("Au")] = 1.0
     _, wrong_residual = simulated_prediction(simulator, spectrum, wrong, 0.0)
     assert np.nanstd(residual) < 0.5 * np.nanstd(wrong_residual)
+
+
+def test_xray_satellites_and_plasmons_options():
+    plain = XPSSimulator(resolution_levels=1, resolution_range=(1.0, 1.0), shift_levels=1)
+    optioned = XPSSimulator(resolution_levels=1, resolution_range=(1.0, 1.0), shift_levels=1, xray_satellites=True,
+                             plasmons=True)
+    energy = plain.binding_energy
+    aluminium = physics.element_index("Al")
+    before, after = plain.templates[aluminium], optioned.templates[aluminium]
+    below = (energy > 59) & (energy < 64)  # Al 2p (72.7 eV) − 9.8 eV: the Kα3 satellite
+    loss = (energy > 86) & (energy < 90)  # Al 2p + 15.3 eV: the first plasmon
+    main = (energy > 70) & (energy < 75)
+    assert after[below].sum() / after[main].sum() > 0.04 > before[below].sum() / before[main].sum()
+    assert after[loss].sum() / after[main].sum() > 0.1 > before[loss].sum() / before[main].sum()

@@ -38,30 +38,37 @@ DESCRIPTION = "XPS survey spectra → 80 element fractions + overlayer thickness
 
 DEFAULTS = {
     **OPTIMIZER_DEFAULTS,
-    "epochs": 25,
+    "epochs": 12,
     "batch_size": 128,  # per replica
     "train_size": 25_000,
     "validation_size": 2_500,
     "test_size": 5000,  # per-element statistics need thousands (Drera et al. had 534)
     "data_dir": None,  # training shards from `mlkit xps simulate` instead of simulating here
     "simulator": {},  # XPSSimulator settings over SIMULATOR_DEFAULTS, e.g. {"source": "Mg"}
-    "variant": "multi_kernel",
-    "filters": 8,
-    "hidden_units": [512],
+    # Drera et al.'s network: kernels 11/21/41 → Conv1D(4) → pool → Dense 2000 → 80 sigmoids summed to one,
+    # thickness fed into the composition branch. As fast per step as a 4-filter multi-kernel net
+    # without its 81-wide kernel, and 1.7× faster than the multi-kernel default before it.
+    "variant": "drera",
+    "filters": 2,
+    "hidden_units": [2000],
     "denoising_units": 0,
-    "composition_activation": "softmax",
+    "composition_activation": "normalized_sigmoid",
     "composition_loss": "crossentropy",  # crossentropy | target_weighted | prediction_weighted (Drera) | mae
-    "head_dropout": 0.5,
+    "head_dropout": 0.15,
     "thickness_weight": 1.0,  # weight of the thickness MSE measured in (d / d_max)²
     "early_stopping_patience": 6,
     "uncertainty": True,  # calibrated Monte-Carlo-dropout uncertainties…
-    "uncertainty_samples": 30,  # …from this many passes
+    "uncertainty_samples": 20,  # …from this many passes (calibrated on 1,000 validation spectra,
+                                # coverage measured on the first 2,000 test spectra)
     "baseline": True,  # the peak-area method and NNLS, side by side with the CNN…
     "baseline_size": 500,  # …on the first this many test spectra (NNLS takes ~0.2 s per spectrum)
     "fresh_data": False,  # new simulated spectra every batch (train_size per epoch) instead of a fixed set
     "full": False,
 }
-FRESH_SEED_OFFSET = 1_000_003  # the fresh batches' seeds, apart from the validation and test seeds
+FRESH_SEED_OFFSET = 1_000_003
+UNCERTAINTY_CALIBRATION = 1000  # validation spectra that set the σ scale
+UNCERTAINTY_CHECK = 2000  # test spectra on which its coverage is measured
+ROBUSTNESS_SPECTRA = 2000  # test spectra shifted and cut for the robustness table  # the fresh batches' seeds, apart from the validation and test seeds
 # What real surveys need beyond the simulator's physics defaults (measured on the shipped real files,
 # see README): scans of any window covering BE 30–1000 eV (unmeasured bins masked); residual charging
 # after C 1s referencing (±1.5 eV) plus the scatter of adventitious C 1s; survey-scan line widths up to
@@ -190,23 +197,25 @@ def _run(run):
                                                       found_thickness)
             compared[method]["spectra_per_second"] = len(found) / seconds
             fractions[method], thickness[method] = found, found_thickness
-    robustness = _robustness(best, simulator, spectra, true_fractions, true_thickness)
+    robust = slice(0, min(len(spectra), ROBUSTNESS_SPECTRA))
+    robustness = _robustness(best, simulator, spectra[robust], true_fractions[robust], true_thickness[robust])
 
     # 4. Monte-Carlo-dropout uncertainties: calibrated on validation spectra, checked on the test set
     uncertainty, scale = {}, None
     if config["uncertainty"]:
         served = XPSModel.from_keras(best, simulator)
-        calibration = slice(0, min(len(validation[0]), 2000))
+        calibration = slice(0, min(len(validation[0]), UNCERTAINTY_CALIBRATION))
         with Progress("calibrating Monte-Carlo-dropout uncertainties"):
             # centred on the deterministic answer, which is what `mlkit xps predict` prints
             centre, _ = served.predict(validation[0][calibration])
             _, spread, _ = mc_dropout(served.served.sample, validation[0][calibration], config["uncertainty_samples"])
             scale = calibration_scale(validation[1][calibration], centre, spread)
-            _, spread, _ = mc_dropout(served.served.sample, spectra, config["uncertainty_samples"])
-        centre = fractions["CNN"]
-        uncertainty = {"samples": config["uncertainty_samples"], "scale": scale,
-                       "test_coverage_2sigma": coverage(true_fractions, centre, spread, scale),
-                       "test_coverage_2sigma_uncalibrated": coverage(true_fractions, centre, spread)}
+            checked = slice(0, min(len(spectra), UNCERTAINTY_CHECK))
+            _, spread, _ = mc_dropout(served.served.sample, spectra[checked], config["uncertainty_samples"])
+        centre = fractions["CNN"][checked]
+        uncertainty = {"samples": config["uncertainty_samples"], "scale": scale, "test_spectra": checked.stop,
+                       "test_coverage_2sigma": coverage(true_fractions[checked], centre, spread, scale),
+                       "test_coverage_2sigma_uncalibrated": coverage(true_fractions[checked], centre, spread)}
 
     # 5. the real surveys shipped with mlkit, next to what is known about each sample
     development = []
@@ -241,7 +250,7 @@ def _run(run):
                   "Peak areas: peak finding, identification against the line list, Shirley areas ÷ σ·λ·T "
                   "(`mlkit.xps.peak_areas`). NNLS: linear combination of simulated pure-element references "
                   "(`mlkit.xps.baseline`). Neither gives uncertainties; peak areas give no thickness."]
-    notes += ["", "## Robustness (CNN, whole test set)", "",
+    notes += ["", f"## Robustness (CNN, first {robust.stop} test spectra)", "",
               "| test spectra | detection F1 | MAE at.% | RMS at.% | thickness MAE Å |", "|---|---|---|---|---|"]
     notes += [f"| {name} | {row['detection_f1']:.3f} | {row['quantification_mae_at_percent']:.2f} | "
               f"{row['quantification_rms_at_percent']:.2f} | {row['thickness_mae_angstrom']:.2f} |"
@@ -249,7 +258,7 @@ def _run(run):
     if uncertainty:
         notes.append(f"Uncertainty: Monte-Carlo dropout, {uncertainty['samples']} passes, σ × {scale:.2f} (calibrated "
                      f"on validation spectra); ±2σ covers the truth for {100 * uncertainty['test_coverage_2sigma']:.1f} % "
-                     f"of the present elements of the test set ({100 * uncertainty['test_coverage_2sigma_uncalibrated']:.1f}"
+                     f"of the present elements of {uncertainty['test_spectra']} test spectra ({100 * uncertainty['test_coverage_2sigma_uncalibrated']:.1f}"
                      " % uncalibrated).")
     if development:
         notes.append(report.development_table(development))

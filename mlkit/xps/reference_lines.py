@@ -72,3 +72,18 @@ AUGER_LINES = {
     "I": [(520.0, 1.0), (509.0, 0.7)], "Cs": [(563.0, 1.0), (550.0, 0.7)], "Ba": [(600.0, 1.0), (585.0, 0.7)],
     "Pd": [(327.0, 1.0), (322.0, 0.7)],
 }
+
+# Kα3,4 satellites of non-monochromatised sources: (photon-energy excess eV, relative intensity)
+# (Krause & Ferreira 1975; Klauber 1993). They appear at *lower* apparent binding energy.
+XRAY_SATELLITES = {
+    "Al": ((9.8, 0.064), (11.8, 0.032)),
+    "Mg": ((8.4, 0.080), (10.1, 0.041)),
+}
+
+# Bulk plasmon energies ħω_p (eV) of the free-electron-like solids whose plasmon losses show as
+# distinct replicas of every line (Egerton; Handbook of XPS). Each replica takes PLASMON_SHARE of
+# its line's no-loss intensity, the second one that share squared.
+PLASMONS = {"Na": 5.7, "Mg": 10.6, "Al": 15.3, "Si": 16.7, "K": 3.7, "Be": 18.9, "Li": 7.1, "Ga": 13.8,
+            "Ge": 16.0, "In": 11.4, "Sn": 14.0, "Pb": 13.0, "Bi": 14.0, "Sb": 15.0}
+PLASMON_SHARE = 0.25
+PLASMON_WIDTH = 3.0  # eV

@@ -122,6 +122,10 @@ class XPSSimulator:
             one per unit peak area (intrinsic losses, shake-off, deeper-lying sources).
         overlayer_oxygen_ratio: O atoms per C atom in the adventitious overlayer (Drera et al.
             use 0.2), its O 1s at 532.3 eV; like the carbon, not part of the composition labels.
+        xray_satellites: Kα3,4 replicas of every photoline at 9.8/11.8 eV (Al) or 8.4/10.1 eV (Mg)
+            lower binding energy, 6.4/3.2 % (Al) of the line: non-monochromatised sources.
+        plasmons: bulk-plasmon loss replicas (one and two plasmons) of every line of the
+            free-electron-like solids (Na, Mg, Al, Si, …; `reference_lines.PLASMONS`).
         excluded_elements: never drawn (e.g. radioactive Tc); the classes stay 80.
         oxygen_probability: share of samples that contain O whatever else is drawn (most real
             surfaces are oxidised).
@@ -157,6 +161,8 @@ class XPSSimulator:
         overlayer_oxygen_ratio=0.0,
         excluded_elements=(),
         oxygen_probability=0.0,
+        xray_satellites=False,
+        plasmons=False,
     ):
         if source not in physics.PHOTON_ENERGIES:
             raise ValueError(f"`source` must be one of {sorted(physics.PHOTON_ENERGIES)}, got {source!r}.")
@@ -212,6 +218,8 @@ class XPSSimulator:
         self.transmission_exponent_range = transmission_exponent_range
         self.extra_background_range = tuple(float(v) for v in extra_background_range)
         self.overlayer_oxygen_ratio = float(overlayer_oxygen_ratio)
+        self.xray_satellites = bool(xray_satellites)
+        self.plasmons = bool(plasmons)
         self.excluded_elements = excluded
         self.oxygen_probability = float(oxygen_probability)
         self.truncation_probability = float(truncation_probability)
@@ -268,6 +276,8 @@ class XPSSimulator:
             "overlayer_oxygen_ratio": self.overlayer_oxygen_ratio,
             "excluded_elements": list(self.excluded_elements),
             "oxygen_probability": self.oxygen_probability,
+            "xray_satellites": self.xray_satellites,
+            "plasmons": self.plasmons,
         }
 
     @property
@@ -338,7 +348,7 @@ class XPSSimulator:
 
     def _bank(self, lines_of, imfp_parameters, shifts_of):
         """Templates (resolution, shift, element, point) for functions element → lines, class → shifts."""
-        from mlkit.xps.reference_lines import SATELLITES
+        from mlkit.xps.reference_lines import PLASMON_SHARE, PLASMON_WIDTH, PLASMONS, SATELLITES, XRAY_SATELLITES
 
         edges = physics.bin_edges(self.binding_energy)
         bank = np.zeros((self.resolution_levels, self.shift_levels, len(physics.ATOMIC_NUMBERS), self.points),
@@ -364,6 +374,19 @@ class XPSSimulator:
                     line_areas = np.r_[np.where(carrying, areas * (1 - share), areas), areas[carrying] * share]
                     centres = np.r_[centres, centres[carrying] + offset]
                     line_widths = np.r_[widths, np.full(carrying.sum(), width)]
+                photo = np.r_[[not line.auger for line in lines], np.ones(len(centres) - len(lines), bool)]
+                if self.plasmons and symbols[e] in PLASMONS:  # one and two plasmons lost, every line
+                    energy = PLASMONS[symbols[e]]
+                    centres = np.r_[centres, centres + energy, centres + 2 * energy]
+                    line_areas = np.r_[line_areas, line_areas * PLASMON_SHARE, line_areas * PLASMON_SHARE**2]
+                    line_widths = np.r_[line_widths, np.full(2 * len(line_widths), PLASMON_WIDTH)]
+                    photo = np.r_[photo, photo, photo]
+                if self.xray_satellites:  # photolines only: Auger energies do not follow the photon
+                    for excess, share in XRAY_SATELLITES[self.source]:
+                        centres = np.r_[centres, centres[photo] - excess]
+                        line_areas = np.r_[line_areas, line_areas[photo] * share]
+                        line_widths = np.r_[line_widths, line_widths[photo]]
+                        photo = np.r_[photo, np.zeros(photo.sum(), bool)]
                 for r, resolution in enumerate(self.resolutions):
                     bank[r, s, e] = physics.binned_lines(edges, centres, line_areas, line_widths, resolution)
         return bank
