@@ -330,8 +330,9 @@ def test_keras_files_load_in_a_fresh_process_with_safe_mode(tmp_path, fresh_pyth
     assert result.stdout.count("loaded") == len(CASES)
 
 
+# ResNet-50's export is the resnet builder's export again (resnet18 covers it) and takes 20 s.
 @pytest.mark.slow
-@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("name", [name for name in CASES if name != "resnet50_imagenet_stem"])
 def test_saved_model_export_round_trip(name, tmp_path):
     builder, kwargs, (inputs, _), *_rest = CASES[name]
     model = builder(**kwargs)
