@@ -4,8 +4,22 @@ import keras
 from keras import ops
 
 
+class _WeightedSquaredError(keras.losses.Loss):
+    """`Σ_i w_i² (t_i − y_i)²` over the last axis, w the target or the prediction (subclasses say which)."""
+
+    weight_by_prediction = False
+
+    def call(self, y_true, y_pred):
+        y_true = ops.cast(y_true, y_pred.dtype)
+        weight = y_pred if self.weight_by_prediction else y_true
+        return ops.sum(ops.square(weight) * ops.square(y_true - y_pred), axis=-1)
+
+    def get_config(self):
+        return {"name": self.name, "reduction": self.reduction}
+
+
 @keras.saving.register_keras_serializable(package="mlkit")
-class TargetWeightedSquaredError(keras.losses.Loss):
+class TargetWeightedSquaredError(_WeightedSquaredError):
     """`Σ_i t_i² (t_i − y_i)²` over the last axis: the XPS quantification loss of the notes.
 
     Weighting by the squared target makes errors on the abundant elements count most
@@ -15,28 +29,16 @@ class TargetWeightedSquaredError(keras.losses.Loss):
     def __init__(self, name="target_weighted_squared_error", reduction="sum_over_batch_size", dtype=None):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
 
-    def call(self, y_true, y_pred):
-        y_true = ops.cast(y_true, y_pred.dtype)
-        return ops.sum(ops.square(y_true) * ops.square(y_true - y_pred), axis=-1)
-
-    def get_config(self):
-        return {"name": self.name, "reduction": self.reduction}
-
 
 @keras.saving.register_keras_serializable(package="mlkit")
-class PredictionWeightedSquaredError(keras.losses.Loss):
+class PredictionWeightedSquaredError(_WeightedSquaredError):
     """`Σ_i y_i² (y_i − t_i)²` over the last axis: Drera et al. (2020)'s loss, weighted by the squared
     prediction (the notes weight by the target, `TargetWeightedSquaredError`).
 
     Weighting by the prediction penalises confident wrong elements (false positives) hardest.
     """
 
+    weight_by_prediction = True
+
     def __init__(self, name="prediction_weighted_squared_error", reduction="sum_over_batch_size", dtype=None):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-
-    def call(self, y_true, y_pred):
-        y_true = ops.cast(y_true, y_pred.dtype)
-        return ops.sum(ops.square(y_pred) * ops.square(y_pred - y_true), axis=-1)
-
-    def get_config(self):
-        return {"name": self.name, "reduction": self.reduction}

@@ -19,10 +19,45 @@ import numpy as np
 from scipy import optimize
 
 from mlkit.base import Estimator
+from mlkit.xps import physics
 from mlkit.xps.simulator import XPSSimulator, shift_rows
 
 
-class LinearCombinationFit(Estimator):
+class SpectrumQuantifier(Estimator):
+    """What the classical methods share: `quantify` answers spectrum by spectrum with a progress line."""
+
+    progress_name = "baseline"
+    fitted_attribute = None  # set by subclasses: exists once `fit` ran
+
+    def predict(self, spectra):
+        """Atomic fractions (n, 80) of each spectrum (`quantify` also gives the thickness)."""
+        return self.quantify(spectra)[0]
+
+    def quantify(self, spectra, progress=False):
+        """(fractions (n, 80), overlayer thickness (n,) Å, NaN where the method gives none);
+        `progress` prints a line every few seconds."""
+        from mlkit.progress import Progress
+
+        if not hasattr(self, self.fitted_attribute):
+            raise ValueError(f"{type(self).__name__} is not fitted; call fit() first.")
+        spectra = np.asarray(spectra, "float64")
+        points = self.simulator.points
+        if spectra.ndim != 2 or spectra.shape[1] != points:
+            raise ValueError(f"`spectra` must have shape (n, {points}), got {spectra.shape}.")
+        fractions = np.zeros((len(spectra), len(physics.ATOMIC_NUMBERS)), "float32")
+        thickness = np.zeros(len(spectra), "float32")
+        reporter = Progress(self.progress_name, total=len(spectra), stream=None if progress else io.StringIO())
+        with reporter:
+            for i, spectrum in enumerate(spectra):
+                fractions[i], thickness[i] = self._quantify_one(spectrum)
+                reporter.update()
+        return fractions, thickness
+
+    def _quantify_one(self, spectrum):
+        raise NotImplementedError
+
+
+class LinearCombinationFit(SpectrumQuantifier):
     """NNLS quantification with a thickness grid search (scikit-learn style).
 
     Parameters
@@ -80,31 +115,11 @@ class LinearCombinationFit(Estimator):
         self.max_lag_ = int(np.ceil(max_shift / self.simulator.step))
         return self
 
-    def predict(self, spectra):
-        """Atomic fractions (n, 80) of each spectrum (`quantify` also gives the thickness)."""
-        return self.quantify(spectra)[0]
+    progress_name = "NNLS baseline"
+    fitted_attribute = "references_"
 
-    def quantify(self, spectra, progress=False):
-        """(fractions (n, 80), overlayer thickness (n,) Å); `progress` prints a line every few seconds."""
-        from mlkit.progress import Progress
-
-        if not hasattr(self, "references_"):
-            raise ValueError("LinearCombinationFit is not fitted; call fit() first.")
-        spectra = np.asarray(spectra, "float64")
-        points = self.references_.shape[-1]
-        if spectra.ndim != 2 or spectra.shape[1] != points:
-            raise ValueError(f"`spectra` must have shape (n, {points}), got {spectra.shape}.")
+    def _quantify_one(self, spectrum):
         n_classes = self.references_.shape[2] - 1
-        fractions = np.zeros((len(spectra), n_classes), "float32")
-        thickness = np.zeros(len(spectra), "float32")
-        reporter = Progress("NNLS baseline", total=len(spectra), stream=None if progress else io.StringIO())
-        with reporter:
-            for i, spectrum in enumerate(spectra):
-                fractions[i], thickness[i] = self._quantify_one(spectrum, n_classes)
-                reporter.update()
-        return fractions, thickness
-
-    def _quantify_one(self, spectrum, n_classes):
         measured = spectrum >= 0  # unmeasured bins (UNMEASURED = −1) take no part in the fit
         spectrum = np.where(measured, spectrum, 0.0)
         coefficients, (t, b), model = self._fit(spectrum, len(self.background_grid_) // 2, measured)

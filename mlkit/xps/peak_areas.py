@@ -18,13 +18,11 @@ deviation, where a C 1s line is found). C 1s at 283.3–286.5 eV is then adventi
 describe the sample under the overlayer); the method gives no overlayer thickness (NaN).
 """
 
-import io
-
 import numpy as np
 from scipy import ndimage, signal
 
-from mlkit.base import Estimator
 from mlkit.xps import physics
+from mlkit.xps.baseline import SpectrumQuantifier
 from mlkit.xps.preparation import ADVENTITIOUS_C1S, find_reference
 from mlkit.xps.simulator import GENERIC_MATRIX, XPSSimulator
 
@@ -32,7 +30,7 @@ ADVENTITIOUS_C1S_RANGE = (283.3, 286.5)
 POSITION_TOLERANCE = 1.5  # eV: a confirming line within this of where the main line's shift puts it
 
 
-class PeakAreaQuantification(Estimator):
+class PeakAreaQuantification(SpectrumQuantifier):
     """Peak finding, identification against the line list, Shirley areas ÷ sensitivity factors.
 
     Parameters
@@ -99,26 +97,8 @@ class PeakAreaQuantification(Estimator):
             self.lines_.append(np.r_[table[main:main + 1], np.delete(table, main, axis=0)])
         return self
 
-    def predict(self, spectra):
-        return self.quantify(spectra)[0]
-
-    def quantify(self, spectra, progress=False):
-        """(fractions (n, 80), thickness (n,) all NaN)."""
-        from mlkit.progress import Progress
-
-        if not hasattr(self, "lines_"):
-            raise ValueError("PeakAreaQuantification is not fitted; call fit() first.")
-        spectra = np.asarray(spectra, "float64")
-        points = self.simulator.points
-        if spectra.ndim != 2 or spectra.shape[1] != points:
-            raise ValueError(f"`spectra` must have shape (n, {points}), got {spectra.shape}.")
-        fractions = np.zeros((len(spectra), len(self.lines_)), "float32")
-        reporter = Progress("peak-area baseline", total=len(spectra), stream=None if progress else io.StringIO())
-        with reporter:
-            for i, spectrum in enumerate(spectra):
-                fractions[i] = self._quantify_one(spectrum)
-                reporter.update()
-        return fractions, np.full(len(spectra), np.nan, "float32")
+    progress_name = "peak-area baseline"
+    fitted_attribute = "lines_"
 
     def _quantify_one(self, spectrum):
         step = self.simulator.step
@@ -134,7 +114,7 @@ class PeakAreaQuantification(Estimator):
         peaks, properties = signal.find_peaks(np.where(measured, smooth, 0.0),
                                               prominence=self.min_significance * noise / np.sqrt(0.5 / step + 1))
         if not len(peaks):
-            return np.zeros(len(self.lines_))
+            return np.zeros(len(self.lines_)), np.nan
         positions, prominences = energy[peaks], properties["prominences"]
         low, high = energy[measured][0] + self.window, energy[measured][-1] - self.window
         candidates = {}
@@ -181,7 +161,7 @@ class PeakAreaQuantification(Estimator):
             if area > 0 and self.sensitivities_[e] > 0:
                 fractions[e] = area / self.sensitivities_[e]
         total = fractions.sum()
-        return fractions / total if total > 0 else fractions
+        return (fractions / total if total > 0 else fractions), np.nan
 
 
 def shirley_area(energy, counts, iterations=30, tolerance=1e-6):
