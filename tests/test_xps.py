@@ -377,25 +377,29 @@ def test_peak_areas_identify_and_quantify_clean_mixtures():
 
 
 def test_uncertainty_calibration_and_coverage():
-    from mlkit.xps.uncertainty import calibration_scale, coverage, mc_dropout
+    from mlkit.xps.uncertainty import calibrated, calibration_scale, coverage, mc_dropout
 
     rng = np.random.default_rng(0)
     truth = rng.dirichlet(np.ones(5), 4000)
     mean = truth + rng.normal(0, 0.02, truth.shape)
     spread = np.full_like(truth, 0.005)  # four times too narrow, and no information in it
     assert coverage(truth, mean, spread) < 0.5
-    scale, floor = calibration_scale(truth, mean, spread)
-    assert scale * 0.005 + floor == pytest.approx(0.02 * 1.96 / 2, rel=0.1)  # ±2σ = ±1.96 × the error s.d.
-    assert coverage(truth, mean, spread, (scale, floor)) == pytest.approx(0.95, abs=0.01)
+    calibration = calibration_scale(truth, mean, spread)
+    assert np.mean(calibrated(spread, calibration, mean)[truth >= 0.01]) == pytest.approx(0.02 * 1.96 / 2, rel=0.1)
+    assert coverage(truth, mean, spread, calibration) == pytest.approx(0.95, abs=0.01)
     # spreads that track the error are used (scaled up), and the intervals are narrower than a floor alone
     noise = rng.uniform(0.005, 0.05, truth.shape)
     mean = truth + rng.normal(0, 1, truth.shape) * noise
-    scale, floor = calibration_scale(truth, mean, noise / 3)
-    assert scale > 1.5
-    assert coverage(truth, mean, noise / 3, (scale, floor)) == pytest.approx(0.95, abs=0.01)
+    calibration = calibration_scale(truth, mean, noise / 3)
+    assert calibration[0] > 1.5
+    assert coverage(truth, mean, noise / 3, calibration) == pytest.approx(0.95, abs=0.01)
     present = truth >= 0.01
     only_floor = np.quantile(np.abs(truth - mean)[present] / 2, 0.95)
-    assert np.mean((scale * noise / 3 + floor)[present]) < 0.9 * only_floor
+    assert np.mean(calibrated(noise / 3, calibration, mean)[present]) < 0.9 * only_floor
+    # errors proportional to the fraction: the slope carries them
+    mean = truth * (1 + rng.normal(0, 0.2, truth.shape))
+    scale, slope, floor = calibration_scale(truth, mean, np.full_like(truth, 0.001))
+    assert slope > 0.1 and coverage(truth, mean, 0.001, (scale, slope, floor)) == pytest.approx(0.95, abs=0.01)
     calls = iter(range(100))
     mean, spread, thickness = mc_dropout(
         lambda batch: {"composition": batch * 0 + next(calls) % 2, "thickness": np.ones((len(batch), 1))},

@@ -55,8 +55,8 @@ def test_recipe_writes_metrics_report_plots_and_export(run_directory):
     assert "thickness_mae_angstrom" not in metrics["side_by_side"]["Peak areas"]  # it gives none
     assert np.isfinite(metrics["side_by_side"]["NNLS"]["thickness_mae_angstrom"])
     assert {"shift +2 eV", "window 30–1000 eV"} <= set(metrics["robustness"])
-    scale, floor = metrics["uncertainty"]["scale"]
-    assert scale >= 0 and floor >= 0 and 0 <= metrics["uncertainty"]["test_coverage_2sigma"] <= 1
+    scale, slope, floor = metrics["uncertainty"]["scale"]
+    assert scale >= 0 and slope >= 0 and floor >= 0 and 0 <= metrics["uncertainty"]["test_coverage_2sigma"] <= 1
     # every survey block of the shipped real files is answered, with its block name
     labels = [result["label"] for result in metrics["development_files"]]
     assert len(labels) == 5 and any("[block 3/4 'Survey', sample 'NiO']" in label for label in labels)

@@ -38,7 +38,7 @@ DESCRIPTION = "XPS survey spectra → 80 element fractions + overlayer thickness
 
 DEFAULTS = {
     **OPTIMIZER_DEFAULTS,
-    "epochs": 10,
+    "epochs": 8,
     "batch_size": 128,  # per replica
     "train_size": 25_000,
     "validation_size": 2_500,
@@ -257,7 +257,7 @@ def _run(run):
               for name, row in robustness.items()]
     if uncertainty:
         notes.append(f"Uncertainty: Monte-Carlo dropout, {uncertainty['samples']} passes, σ = {scale[0]:.2f} σ_MC + "
-                     f"{100 * scale[1]:.2f} at.% (calibrated "
+                     f"{scale[1]:.2f} × fraction + {100 * scale[2]:.2f} at.% (calibrated "
                      f"on validation spectra); ±2σ covers the truth for {100 * uncertainty['test_coverage_2sigma']:.1f} % "
                      f"of the present elements of {uncertainty['test_spectra']} test spectra ({100 * uncertainty['test_coverage_2sigma_uncalibrated']:.1f}"
                      " % uncalibrated).")

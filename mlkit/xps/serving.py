@@ -24,7 +24,7 @@ METADATA = "xps.json"
 def model_metadata(simulator, uncertainty_scale=None):
     """{xps.json: what a spectrum must look like for the exported model}, for `Run.finish(metadata=...)`.
 
-    `uncertainty_scale`: (scale, floor) calibrating Monte-Carlo-dropout spreads (see `uncertainty`).
+    `uncertainty_scale`: (scale, slope, floor) calibrating Monte-Carlo-dropout spreads (see `uncertainty`).
     """
     return {METADATA: {
         "simulator": simulator.get_config(),
@@ -74,7 +74,7 @@ class XPSModel:
     served: object
     simulator: XPSSimulator
     elements: list
-    uncertainty_scale: tuple = None  # (scale, floor) calibrating MC-dropout spreads; None: no uncertainties
+    uncertainty_scale: tuple = None  # (scale, slope, floor) calibrating MC-dropout spreads; None: no uncertainties
 
     @property
     def binding_energy(self):
@@ -126,7 +126,7 @@ class XPSModel:
             raise ValueError("this export has no calibrated Monte-Carlo-dropout endpoint; train it again to get one")
         fractions, thickness = self.predict(spectra)
         _, spread, _ = mc_dropout(self.served.sample, spectra, samples)
-        return fractions, calibrated(spread, self.uncertainty_scale), thickness
+        return fractions, calibrated(spread, self.uncertainty_scale, fractions), thickness
 
     def predict(self, spectra):
         """(fractions (n, 80), thickness (n,) Å or None) for prepared spectra."""

@@ -2,9 +2,10 @@
 
 The network is run `samples` times with dropout active; the spread of its answers is the raw
 uncertainty. Dropout spreads are far too narrow for this network (×30 short of its errors on
-validation spectra) and only partly track the error, so they are calibrated as σ = scale·σ_MC +
-floor: of the (scale, floor) pairs whose ±2σ covers the truth for 95 % of the present elements
-(≥ 1 at.%) of validation spectra, the one with the narrowest mean interval. A pure scale would blow
+validation spectra) and hardly track the error, so they are calibrated as σ = scale·σ_MC +
+slope·prediction + floor (errors grow with the predicted fraction): of the combinations whose ±2σ
+covers the truth for 95 % of the present elements (≥ 1 at.%) of validation spectra, the one with
+the narrowest mean interval. A pure scale would blow
 up the large dropout spreads of unfamiliar (real) spectra to meaningless widths. σ is capped at 1
 (a fraction cannot be off by more). The test set shows whether the coverage holds on spectra the
 calibration never saw.
@@ -34,32 +35,43 @@ def mc_dropout(sample, spectra, samples=DEFAULT_SAMPLES, batch_size=512):
     return compositions.mean(axis=0), compositions.std(axis=0), thickness
 
 
-def calibrated(spread, calibration):
-    """σ = scale·σ_MC + floor, capped at 1; `calibration` is (scale, floor) or a plain scale."""
-    scale, floor = calibration if isinstance(calibration, (tuple, list)) else (calibration, 0.0)
-    return np.minimum(scale * np.asarray(spread) + floor, 1.0)
+def calibrated(spread, calibration, fractions=None):
+    """σ = scale·σ_MC + slope·fraction + floor, capped at 1.
+
+    `calibration` is (scale, slope, floor), (scale, floor) or a plain scale; `fractions` (the
+    predicted ones) are needed when the slope is not zero.
+    """
+    calibration = tuple(calibration) if isinstance(calibration, (tuple, list)) else (calibration,)
+    scale, slope, floor = {1: lambda c: (c[0], 0.0, 0.0), 2: lambda c: (c[0], 0.0, c[1]),
+                           3: lambda c: c}[len(calibration)](calibration)
+    sigma = scale * np.asarray(spread) + floor
+    if slope:
+        sigma = sigma + slope * np.asarray(fractions)
+    return np.minimum(sigma, 1.0)
 
 
 def coverage(true_fractions, mean, spread, calibration=1.0, k=2.0):
     """Share of the present elements (truth ≥ 1 at.%) whose truth lies within mean ± k·σ (calibrated)."""
     present = np.asarray(true_fractions) >= PRESENT
     error = np.abs(np.asarray(true_fractions) - mean)[present]
-    return float(np.mean(error <= k * calibrated(spread, calibration)[present]))
+    return float(np.mean(error <= k * calibrated(spread, calibration, mean)[present]))
 
 
 def calibration_scale(true_fractions, mean, spread, target=TARGET_COVERAGE, k=2.0):
-    """(scale, floor): ±k·(scale·σ + floor) covers `target` of the present elements' truths with the
-    narrowest mean interval."""
+    """(scale, slope, floor): ±k·(scale·σ_MC + slope·prediction + floor) covers `target` of the present
+    elements' truths with the narrowest mean interval."""
     present = np.asarray(true_fractions) >= PRESENT
     if not present.any():
         raise ValueError("`true_fractions` has no element at ≥ 1 at.%; cannot calibrate.")
     error = np.abs(np.asarray(true_fractions) - mean)[present] / k
     sigma = np.maximum(np.asarray(spread)[present], 1e-9)
+    predicted = np.asarray(mean)[present]
     best = None
-    pure = float(np.quantile(error / sigma, target))
-    for scale in np.linspace(0.0, pure, 41):
-        floor = float(max(np.quantile(error - scale * sigma, target), 0.0))
-        width = float(np.mean(scale * sigma + floor))
-        if best is None or width < best[2]:
-            best = (float(scale), floor, width)
-    return best[0], best[1]
+    for scale in np.linspace(0.0, float(np.quantile(error / sigma, target)), 21):
+        for slope in np.linspace(0.0, 1.0, 21):
+            base = scale * sigma + slope * predicted
+            floor = float(max(np.quantile(error - base, target), 0.0))
+            width = float(np.mean(base + floor))
+            if best is None or width < best[3]:
+                best = (float(scale), float(slope), floor, width)
+    return best[:3]
