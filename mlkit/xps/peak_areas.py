@@ -23,7 +23,7 @@ from scipy import ndimage, signal
 
 from mlkit.xps import physics
 from mlkit.xps.baseline import SpectrumQuantifier
-from mlkit.xps.preparation import ADVENTITIOUS_C1S, find_reference
+from mlkit.xps.preparation import ADVENTITIOUS_C1S, find_reference, point_noise
 from mlkit.xps.simulator import GENERIC_MATRIX, XPSSimulator
 
 ADVENTITIOUS_C1S_RANGE = (283.3, 286.5)
@@ -110,7 +110,7 @@ class PeakAreaQuantification(SpectrumQuantifier):
             energy = energy + (ADVENTITIOUS_C1S - reference.c1s)
         smooth = ndimage.gaussian_filter1d(values, 0.5 / step)
         inside = values[measured]
-        noise = max(1.4826 * np.median(np.abs(np.diff(inside, 2))) / np.sqrt(6.0), 1e-4 * inside.max(), 1e-12)
+        noise = max(point_noise(inside), 1e-4 * inside.max(), 1e-12)
         peaks, properties = signal.find_peaks(np.where(measured, smooth, 0.0),
                                               prominence=self.min_significance * noise / np.sqrt(0.5 / step + 1))
         if not len(peaks):

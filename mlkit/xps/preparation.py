@@ -23,7 +23,7 @@ from mlkit.xps.physics import bin_edges
 UNMEASURED = -1.0
 SURVEY_MIN_SPAN = 300.0  # eV; narrow scans cover 10–80 eV
 PHOTON_ENERGY_TOLERANCE = 1.0  # eV; Al Kα is written as 1486.6, 1486.61, 1486.68, 1486.69
-ADVENTITIOUS_C1S = 284.8
+ADVENTITIOUS_C1S = 284.8  # eV, the usual charge reference (xraylib's C K edge is 283.8 eV)
 C1S_SEARCH = (280.0, 296.0)  # eV: −4.8 to +11.2 eV of charging
 MIN_APPLIED_SHIFT = 1.5  # eV
 C1S_MIN_SIGNIFICANCE = 5.0  # peak curvature over its Poisson noise
@@ -45,7 +45,7 @@ class Reference:
                 "no shift applied")
 
 
-def skip_reason(spectrum, photon_energy, required_window):
+def skip_reason(spectrum, photon_energy):
     """Why `spectrum` cannot be quantified by a model for `photon_energy`, or None if it can."""
     if spectrum.problem:
         return f"unreadable: {spectrum.problem}"
@@ -84,15 +84,20 @@ def find_reference(binding_energy, counts):
     best = np.argmax(np.where(inside, curvature, -np.inf))
     # Noise of the curvature, from the scatter of neighbouring raw points (counts, c/s or processed data alike).
     raw = counts[(binding_energy >= grid[0]) & (binding_energy <= grid[-1])]
-    point_noise = 1.4826 * np.median(np.abs(np.diff(raw, 2))) / np.sqrt(6.0)
     averaged = max(1.0, 2.0 * np.sqrt(np.pi) * max(0.6, step) / step)  # points under the smoothing kernel
-    noise = max(point_noise * np.sqrt(6.0 / averaged), 1e-4 * abs(float(np.mean(smooth))), 1e-12)
+    noise = max(point_noise(raw) * np.sqrt(6.0 / averaged), 1e-4 * abs(float(np.mean(smooth))), 1e-12)
     if curvature[best] < C1S_MIN_SIGNIFICANCE * noise:
         return Reference()
     window = np.abs(grid - centres[best]) <= 1.5
     c1s = float(grid[window][np.argmax(smooth[window])])
     shift = ADVENTITIOUS_C1S - c1s
     return Reference(c1s, round(shift, 2) if abs(shift) >= MIN_APPLIED_SHIFT else 0.0)
+
+
+def point_noise(values):
+    """Standard deviation of point-to-point noise: robust (MAD) scatter of second differences, which a
+    smooth signal barely contributes to (a second difference of white noise has variance 6σ²)."""
+    return 1.4826 * np.median(np.abs(np.diff(values, 2))) / np.sqrt(6.0)
 
 
 def resample_masked(binding_energy, counts, grid):

@@ -91,7 +91,7 @@ class XPSModel:
 
     def prepare_spectrum(self, spectrum):
         grid = self.binding_energy
-        reason = skip_reason(spectrum, self.simulator.photon_energy, self.required_window)
+        reason = skip_reason(spectrum, self.simulator.photon_energy)
         if reason is None:
             reason = check_survey(spectrum, grid)
         if reason is not None:

@@ -33,12 +33,11 @@ import numpy as np
 from scipy import fft
 
 from mlkit.xps import physics
-from mlkit.xps.preparation import UNMEASURED
+from mlkit.xps.preparation import ADVENTITIOUS_C1S, UNMEASURED
 
 ADVENTITIOUS_CARBON = {"valence_electrons": 4, "density": 1.8, "molar_mass": 12.011, "band_gap": 0.0}
 GENERIC_MATRIX = {"valence_electrons": 16, "density": 2.2, "molar_mass": 60.08, "band_gap": 9.0}
 NORMALIZATIONS = ("max", "area", "none")
-ADVENTITIOUS_C1S = 284.8  # eV, the usual charge reference (xraylib's C K edge is 283.8 eV)
 EXTRA_BACKGROUND_LENGTHS = (20.0, 200.0)  # eV, τ of the extra loss background
 ADVENTITIOUS_O1S = 532.3  # eV, C–O and C=O of adventitious carbon
 
