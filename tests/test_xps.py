@@ -321,6 +321,9 @@ def test_chemical_states_satellites_and_overlayer_oxygen():
     satellite = (energy > 860) & (energy < 866)
     main = (energy > 850) & (energy < 859)
     assert oxide[satellite].sum() / oxide[main].sum() > 3 * metal[satellite].sum() / metal[main].sum()
+    # the 3p line (66 eV, +4 in the oxide) carries its satellite too, where Al 2p would be
+    satellite_3p, main_3p = (energy > 74) & (energy < 80), (energy > 66) & (energy < 73)
+    assert oxide[satellite_3p].sum() / oxide[main_3p].sum() > 3 * metal[satellite_3p].sum() / metal[main_3p].sum()
     overlayer = pure(simulator, "Ni", thickness=30.0, substrate=0.0, overlayer=1.0)
     assert peak_position(simulator, overlayer, 525, 540) == pytest.approx(532.3, abs=0.4)
 

@@ -13,8 +13,8 @@ Values: Handbook of X-ray Photoelectron Spectroscopy (Moulder et al., Perkin-Elm
 the NIST XPS Database (SRD 20), rounded to 0.1 eV. These are facts about elements, not fitted to
 any development file.
 
-`SATELLITES[symbol] = (offset eV, maximum share, width eV)`: shake-up satellites of transition-metal
-2p (and rare-earth 3d) lines. The share of the line's intensity moved into the satellite grows
+`SATELLITES[symbol] = (levels, offset eV, maximum share, width eV)`: shake-up satellites of the
+transition-metal 2s/2p/3s/3p (and rare-earth 3d) lines. The share of the line's intensity moved into the satellite grows
 with the drawn chemical shift (metal ≈ none, oxides most: NiO 2p3/2 puts about a third of its
 intensity there, Ni metal 5 %).
 
@@ -51,12 +51,17 @@ MAIN_LINES = {
     "Pb": ("N7", 136.9, (-0.5, 2.5)), "Bi": ("N7", 156.9, (-0.5, 3.0)),
 }
 
-# Shells whose lines carry shake-up satellites: (offset above the line, share at the top of the
-# shift range, satellite FWHM), all in eV.
+# Levels whose lines carry shake-up satellites: (levels, offset above the line, share at the top of
+# the shift range, satellite FWHM), all in eV. The 3d metals' 3s and 3p carry them as their 2p does
+# (NiO 3p/3s satellites sit at 72-74 and 116-118 eV, on Al 2p and 2s: leaving them out taught the
+# network to read them as Al).
+TRANSITION_METAL_LEVELS = ("L1", "L2", "L3", "M1", "M2", "M3")
+RARE_EARTH_LEVELS = ("M4", "M5")
 SATELLITES = {
-    "Mn": ("L", 6.0, 0.15, 4.0), "Fe": ("L", 8.0, 0.20, 4.0), "Co": ("L", 6.0, 0.30, 4.0),
-    "Ni": ("L", 6.5, 0.40, 4.0), "Cu": ("L", 9.0, 0.35, 4.0), "La": ("M", 4.0, 0.45, 3.0),
-    "Ce": ("M", 6.5, 0.35, 4.0),
+    "Mn": (TRANSITION_METAL_LEVELS, 6.0, 0.15, 4.0), "Fe": (TRANSITION_METAL_LEVELS, 8.0, 0.20, 4.0),
+    "Co": (TRANSITION_METAL_LEVELS, 6.0, 0.30, 4.0), "Ni": (TRANSITION_METAL_LEVELS, 6.5, 0.40, 4.0),
+    "Cu": (TRANSITION_METAL_LEVELS, 9.0, 0.35, 4.0), "La": (RARE_EARTH_LEVELS, 4.0, 0.45, 3.0),
+    "Ce": (RARE_EARTH_LEVELS, 6.5, 0.35, 4.0),
 }
 
 # Main Auger features, kinetic energy (eV) and relative intensity within the element's group.

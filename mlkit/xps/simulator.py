@@ -114,7 +114,7 @@ class XPSSimulator:
             element's chemical-shift range and measured Auger energies (`reference_lines`);
             "xraylib" keeps absorption-edge energies and symmetric shifts (`chemical_shift_sigma`,
             `chemical_shift_max`, used only then).
-        satellites: shake-up satellites of transition-metal 2p and La/Ce 3d lines, stronger for
+        satellites: shake-up satellites of transition-metal 2s/2p/3s/3p and La/Ce 3d lines, stronger for
             larger chemical shifts (oxides); "reference" energies only.
         extra_background_range: an additional loss background k · (J ⊛ e^(−T/τ)/τ), k ~ U(low, high)
             and τ ~ U(20, 200) eV per spectrum: real backgrounds are 3–4× the universal Tougaard
@@ -366,9 +366,8 @@ class XPSSimulator:
             for s, shift in enumerate(shifts):
                 centres, line_areas, line_widths = binding + shift, areas, widths
                 if satellite is not None:  # share grows from the lowest to the highest shift (metal → oxide)
-                    group, offset, top_share, width = satellite
-                    carrying = np.array([not line.auger and line.name[0] == group
-                                         and line.name in ("L2", "L3", "M4", "M5") for line in lines])
+                    levels, offset, top_share, width = satellite
+                    carrying = np.array([not line.auger and line.name in levels for line in lines])
                     share = top_share * (s / (len(shifts) - 1) if len(shifts) > 1 else 0.5)
                     line_areas = np.r_[np.where(carrying, areas * (1 - share), areas), areas[carrying] * share]
                     centres = np.r_[centres, centres[carrying] + offset]
