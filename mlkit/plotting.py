@@ -39,3 +39,40 @@ def plot_learning_curves(history, path, title=None):
         figure.suptitle(title)
     save_figure(figure, path)
     return path
+
+
+def plot_image_rows(rows, path, title=None, cmap="gray"):
+    """One row of images per entry of `rows` ({label: images (n, h, w) or (n, h, w, 1)}), same columns."""
+    import numpy as np
+
+    labels = list(rows)
+    count = min(len(images) for images in rows.values())
+    figure, axes = plt.subplots(len(labels), count, figsize=(1.1 * count, 1.2 * len(labels)), squeeze=False)
+    for row, label in enumerate(labels):
+        for column in range(count):
+            axis = axes[row, column]
+            axis.imshow(np.squeeze(np.asarray(rows[label][column])), cmap=cmap)
+            axis.set_xticks([])
+            axis.set_yticks([])
+        axes[row, 0].set_ylabel(label, fontsize=8)
+    if title:
+        figure.suptitle(title)
+    save_figure(figure, path)
+
+
+def plot_filter_grid(filters, shape, path, title=None):
+    """Filters (rows of `filters`, each reshaped to `shape`) in a square grid, each scaled to its own range."""
+    import math
+
+    import numpy as np
+
+    filters = np.asarray(filters)
+    side = math.ceil(math.sqrt(len(filters)))
+    figure, axes = plt.subplots(side, side, figsize=(0.8 * side, 0.8 * side), squeeze=False)
+    for index, axis in enumerate(axes.ravel()):
+        axis.axis("off")
+        if index < len(filters):
+            axis.imshow(filters[index].reshape(shape), cmap="gray")
+    if title:
+        figure.suptitle(title)
+    save_figure(figure, path)

@@ -37,8 +37,9 @@ def run_model_test(model, inputs, targets, loss, expected_output_shape, expected
         trainable = sum(int(np.prod(weight.shape)) for weight in model.trainable_weights)
         assert trainable == expected_parameters
 
-    # Functional graph round trip (custom layers resolve through the registry).
-    clone = keras.Model.from_config(model.get_config())
+    # Config round trip: the functional graph (custom layers resolve through the registry), or the
+    # constructor arguments of a functional subclass (the autoencoders).
+    clone = type(model).from_config(model.get_config())
     clone.set_weights(model.get_weights())
     assert_outputs_equal(clone(inputs, training=False), outputs)
 

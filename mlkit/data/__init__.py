@@ -1,7 +1,7 @@
 """Datasets as `tf.data` pipelines: MNIST, image folders, tabular CSV, small synthetic sets."""
 
 from mlkit.data.image_folder import check_image_folder, image_folder
-from mlkit.data.mnist import MNIST_SOURCES, mnist
+from mlkit.data.mnist import MNIST_SOURCES, mnist, mnist_arrays
 from mlkit.data.pipeline import DatasetSplits, array_dataset
 from mlkit.data.shapes import (
     SHAPE_CLASSES,
@@ -25,6 +25,7 @@ __all__ = [
     "image_folder",
     "load_cars",
     "mnist",
+    "mnist_arrays",
     "read_csv",
     "shapes_segmentation",
     "shapes_segmentation_data",

@@ -173,3 +173,21 @@ def _idx_splits(validation_fraction, data_dir):
     sizes = {"train": cut, "validation": len(train_images) - cut, "test": len(arrays["test_labels"])}
     return (dataset(train_images[:cut], train_labels[:cut]), dataset(train_images[cut:], train_labels[cut:]),
             dataset(arrays["test_images"][..., None], arrays["test_labels"].astype("int64")), sizes)
+
+
+def mnist_arrays(source="auto", validation_fraction=0.1, seed=0, data_dir=None, verbose=True):
+    """The splits of `mnist` as NumPy arrays, for models and estimators that need all of them at once
+    (autoencoders against PCA, greedy pre-training).
+
+    Returns:
+        ({"train" | "validation" | "test": (images float32 (n, 28, 28, 1) in [0, 1], labels int64)},
+        source). The training split comes in a shuffled order (seeded).
+    """
+    data = mnist(batch_size=10_000, source=source, validation_fraction=validation_fraction, seed=seed,
+                 data_dir=data_dir, verbose=verbose)
+    arrays = {}
+    for split in ("train", "validation", "test"):
+        batches = list(getattr(data, split).as_numpy_iterator())
+        arrays[split] = (np.concatenate([images for images, _ in batches]),
+                         np.concatenate([labels for _, labels in batches]))
+    return arrays, data.source

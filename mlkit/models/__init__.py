@@ -1,6 +1,14 @@
 """Functional Keras model builders, one per architecture of the notes."""
 
 from mlkit.models.alexnet import alexnet
+from mlkit.models.autoencoder import (
+    Autoencoder,
+    ConvAutoencoder,
+    autoencoder,
+    conv_autoencoder,
+    encoder_layers,
+    stacked_autoencoder,
+)
 from mlkit.models.conv_arithmetic import conv_output_size
 from mlkit.models.fcn import fcn
 from mlkit.models.lenet import lenet5
@@ -21,7 +29,13 @@ from mlkit.models.regression import (
 
 __all__ = [
     "ACTIVATIONS",
+    "Autoencoder",
+    "ConvAutoencoder",
     "alexnet",
+    "autoencoder",
+    "conv_autoencoder",
+    "encoder_layers",
+    "stacked_autoencoder",
     "build",
     "coffee_roasting_net",
     "conv_output_size",

@@ -3,6 +3,7 @@
 from mlkit.plotting import plot_learning_curves, save_figure
 from mlkit.training.export import export_model, sample_inputs
 from mlkit.training.fit import default_verbosity, fit, set_seed, training_callbacks
+from mlkit.training.greedy import greedy_pretrain
 from mlkit.training.loop import TrainingLoop
 from mlkit.training.precision import PRECISIONS, resolve_precision, set_precision
 from mlkit.training.run import COMMON_DEFAULTS, OPTIMIZER_DEFAULTS, Run, make_optimizer, merge_config, start_run
@@ -20,6 +21,7 @@ __all__ = [
     "default_verbosity",
     "export_model",
     "fit",
+    "greedy_pretrain",
     "make_optimizer",
     "merge_config",
     "plot_learning_curves",
