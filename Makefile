@@ -15,11 +15,13 @@ run: $(STAMP)
 recipes:
 	@echo $(RECIPE_TARGETS)
 
+# Two pytest workers (pytest-xdist): most test time is single-threaded tracing and subprocess
+# start-up, so two processes use a 2-core machine about 1.5x better than one.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -n 2 -m "not slow"
 
 install: $(STAMP)
 

@@ -114,9 +114,9 @@ CASES = {
         _classes((8, 16, 16, 3), 5), "sparse_categorical_crossentropy", (8, 5), None,
     ),
     "resnet50_imagenet_stem": (
-        models.resnet, {"depth": 50, "input_shape": (64, 64, 3), "num_classes": 3, "base_filters": 8,
+        models.resnet, {"depth": 50, "input_shape": (64, 64, 3), "num_classes": 3, "base_filters": 2,
                         "stem": "imagenet"},
-        _classes((8, 64, 64, 3), 3), "sparse_categorical_crossentropy", (8, 3), None,
+        _classes((4, 64, 64, 3), 3), "sparse_categorical_crossentropy", (4, 3), None,
     ),
     # The keras-io mnist_convnet: 32·(9+1) + 64·(9·32+1) + 10·(1600+1).
     "simple_cnn_mnist_convnet": (
@@ -188,6 +188,25 @@ CASES = {
         models.stacked_autoencoder, {"input_shape": (6, 6, 1), "hidden_units": (8, 4), "num_classes": 3},
         _classes((8, 6, 6, 1), 3), "sparse_categorical_crossentropy", (8, 3), (36 * 8 + 8) + (8 * 4 + 4) + (4 * 3 + 3),
     ),
+    # 4·(5·(2+5+1)) LSTM, then 5+1 output
+    "sequence_model_lstm": (models.sequence_model, {"input_shape": (7, 2), "units": (5,)}, _regression((8, 7, 2)),
+                            "mse", (8, 1), 4 * 5 * (2 + 5 + 1) + 6),
+    # peephole LSTM: the LSTM's weights plus three peephole vectors per layer; stacked, many-to-many, masked
+    "sequence_model_peephole_stacked": (
+        models.sequence_model, {"input_shape": (None, 2), "cell": "peephole", "units": (4, 3), "many_to_many": True,
+                                "masking": True, "projection_units": 6, "output_units": 2},
+        (rng.standard_normal((8, 7, 2)).astype("float32"), rng.standard_normal((8, 7, 2)).astype("float32")),
+        "mse", (8, 7, 2), (4 * 4 * (2 + 4 + 1) + 12) + (4 * 3 * (4 + 3 + 1) + 9) + (3 * 6 + 6) + (6 * 2 + 2),
+    ),
+    "sequence_model_bidirectional_gru_tokens": (
+        models.sequence_model, {"input_shape": (6,), "cell": "gru", "units": (4,), "bidirectional": True,
+                                "vocabulary_size": 12, "embedding_dim": 3, "masking": True, "output_units": 3,
+                                "output_activation": "softmax"},
+        (rng.integers(1, 12, (8, 6)).astype("int32"), rng.integers(0, 3, 8)), "sparse_categorical_crossentropy",
+        (8, 3), 12 * 3 + 2 * (3 * 4 * (3 + 4 + 2)) + (8 * 3 + 3),
+    ),
+    "sequence_model_simple_rnn": (models.sequence_model, {"input_shape": (5, 1), "cell": "simple", "units": (3,)},
+                                  _regression((8, 5, 1)), "mse", (8, 1), 3 * (1 + 3 + 1) + 4),
 }
 
 
@@ -286,6 +305,12 @@ def test_every_registered_builder_is_covered():
         (models.conv_autoencoder, {"filters": ()}, "filters"),
         (models.stacked_autoencoder, {"input_shape": (10,), "hidden_units": ()}, "hidden_units"),
         (models.stacked_autoencoder, {"input_shape": (10,), "num_classes": 1}, "num_classes"),
+        (models.sequence_model, {"cell": "transformer"}, "cell"),
+        (models.sequence_model, {"units": ()}, "units"),
+        (models.sequence_model, {"input_shape": (5,)}, "input_shape"),
+        (models.sequence_model, {"input_shape": (0, 2)}, "input_shape"),
+        (models.sequence_model, {"input_shape": (5, 2), "vocabulary_size": 10}, "input_shape"),
+        (models.sequence_model, {"dropout": 1.0}, "dropout"),
     ],
 )
 def test_builders_reject_bad_arguments_naming_them(builder, kwargs, argument):

@@ -9,6 +9,7 @@ from mlkit.recipes import get_recipe, list_recipes, recipe_names
 
 EXPECTED_RECIPES = {"cars", "cats_dogs", "coffee_roasting", "kmeans_segmentation", "lda_vs_pca", "mnist_cnn",
                     "mnist_autoencoders", "sparse_features", "stacked_pretraining", "linear_autoassociator",
+                    "adding_problem",
                     "mnist_dnn", "pca_faces", "shapes_segmentation", "xor", "xps"}
 
 
@@ -204,6 +205,8 @@ def test_sparse_features_smoke(tmp_path):
     for measures in (result["filters"], result["random_initial_filters"]):
         assert 0 <= measures["edge_like_fraction"] <= min(measures["localised_fraction"], measures["oriented_fraction"])
     assert (tmp_path / "run" / "plots" / "filters_rho_0.2.png").is_file()
+    for part in ("encoder", "decoder"):
+        assert (tmp_path / "run" / "export" / f"{part}_rho_0.2" / "saved_model.pb").is_file()
 
 
 def test_filter_measures_tell_edges_from_noise():
@@ -239,3 +242,33 @@ def test_linear_autoassociator_smoke(tmp_path):
     angles = metrics["principal_angles_degrees"]
     assert len(angles) == 4 and angles == sorted(angles) and metrics["pca_mse"] > 0
     assert metrics["spans_pca_subspace"] == (max(angles) <= 5.0)
+
+
+def test_adding_problem_data():
+    import numpy as np
+
+    from mlkit.data import adding_problem
+
+    inputs, targets = adding_problem(20_000, steps=30, seed=1)
+    assert inputs.shape == (20_000, 30, 2) and targets.shape == (20_000, 1)
+    markers = inputs[..., 1]
+    assert (markers.sum(axis=1) == 2).all()
+    assert (markers[:, :15].sum(axis=1) == 1).all()  # one marker in each half
+    np.testing.assert_allclose(targets[:, 0], (inputs[..., 0] * markers).sum(axis=1), rtol=1e-6)
+    assert np.mean((targets - 1.0) ** 2) == pytest.approx(1 / 6, abs=0.005)
+    with pytest.raises(ValueError, match="`steps`"):
+        adding_problem(10, steps=1)
+
+
+@pytest.mark.slow
+def test_adding_problem_smoke(tmp_path):
+    metrics = get_recipe("adding_problem").run(
+        {"out": str(tmp_path / "run"), "steps": 8, "units": 4, "epochs": 2, "train_size": 256,
+         "validation_size": 64, "test_size": 64, "cells": ["simple", "peephole"]})  # the others: test_models
+    assert set(metrics) >= {"simple", "peephole", "constant_prediction_test_mse"}
+    for cell in ("simple", "peephole"):
+        assert metrics[cell]["reaches_goal"] == (metrics[cell]["test_mse"] < 0.01)
+        assert (tmp_path / "run" / "export" / cell / "saved_model.pb").is_file()
+    assert (tmp_path / "run" / "plots" / "learning_curves.png").is_file()
+    with pytest.raises(ValueError, match="`cells`"):
+        get_recipe("adding_problem").run({"out": str(tmp_path / "bad"), "cells": ["lstm", "transformer"]})

@@ -9,7 +9,7 @@ from mlkit.data.shapes import (
     shapes_segmentation_data,
     write_shapes_image_folder,
 )
-from mlkit.data.synthetic import coffee_roasting_data, xor_data
+from mlkit.data.synthetic import adding_problem, coffee_roasting_data, xor_data
 from mlkit.data.tabular import csv_dataset, data_path, dataframe_dataset, load_cars, read_csv
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "SHAPE_CLASSES",
     "array_dataset",
     "check_image_folder",
+    "adding_problem",
     "coffee_roasting_data",
     "csv_dataset",
     "data_path",

@@ -7,8 +7,9 @@ from mlkit.layers.identity_shortcut import IdentityShortcut
 from mlkit.layers.kl_sparsity import KLSparsity, kl_sparsity_penalty
 from mlkit.layers.maxout import Maxout
 from mlkit.layers.measured_mask import MeasuredMask
+from mlkit.layers.peephole_lstm_cell import PeepholeLSTMCell
 from mlkit.layers.polynomial_features import PolynomialFeatures
 from mlkit.layers.sum_normalization import SumNormalization
 
-__all__ = ["AUGMENTATION_KEYS", "CORRUPTIONS", "DenseTranspose", "IdentityShortcut", "KLSparsity", "MaskingNoise", "Maxout", "MeasuredMask", "PolynomialFeatures", "SumNormalization", "augmentation_layers",
+__all__ = ["AUGMENTATION_KEYS", "CORRUPTIONS", "DenseTranspose", "IdentityShortcut", "KLSparsity", "MaskingNoise", "Maxout", "PeepholeLSTMCell", "MeasuredMask", "PolynomialFeatures", "SumNormalization", "augmentation_layers",
            "corruption_layer", "kl_sparsity_penalty"]

@@ -15,6 +15,7 @@ from mlkit.models.lenet import lenet5
 from mlkit.models.mlp import ACTIVATIONS, coffee_roasting_net, mlp, mnist_dnn, xor_net
 from mlkit.models.registry import build, get_builder, list_builders, register_builder
 from mlkit.models.resnet import resnet
+from mlkit.models.sequence import CELLS, recurrent_layer, sequence_model
 from mlkit.models.simple_cnn import simple_cnn
 from mlkit.models.vgg import vgg
 from mlkit.models.xps_cnn import xps_cnn
@@ -29,6 +30,7 @@ from mlkit.models.regression import (
 
 __all__ = [
     "ACTIVATIONS",
+    "CELLS",
     "Autoencoder",
     "ConvAutoencoder",
     "alexnet",
@@ -51,7 +53,9 @@ __all__ = [
     "polynomial_regression",
     "raw_polynomial_coefficients",
     "register_builder",
+    "recurrent_layer",
     "resnet",
+    "sequence_model",
     "simple_cnn",
     "softmax_regression",
     "vgg",

@@ -97,7 +97,7 @@ def run(config=None, overwrite=False):
         held_out = max(1, len(patches) // 10)
         validation, train = patches[order[:held_out]], patches[order[held_out:]]
         batch = run.global_batch_size
-        results = {}
+        results, exports, samples = {}, {}, {}
         for rho in config["sparsities"]:
             name = f"rho_{rho:g}"
             with run.strategy.scope():
@@ -128,12 +128,15 @@ def run(config=None, overwrite=False):
                 "random_initial_filters": summarise_filters(initial, size),
                 "epochs_run": int(len(history)),
             }
+            exports.update({f"encoder_{name}": best.encoder, f"decoder_{name}": best.decoder})
+            samples.update({f"encoder_{name}": validation[:8],
+                            f"decoder_{name}": best.encoder.predict(validation[:8], verbose=0)})
         metrics = {"patches": int(len(patches)), "patch_size": size, "code_units": config["code_units"],
                    "measures": {"localised": f"≥ {LOCALISED_SHARE:g} of Σw² in one {WINDOW}×{WINDOW} window",
                                 "oriented": f"gradient coherence ≥ {ORIENTED_COHERENCE:g}",
                                 "edge_like": "localised and oriented"},
                    **results}
-        return run.finish(metrics)
+        return run.finish(metrics, exports=exports, sample=samples)
 
 
 def _unit_filters(model):

@@ -1,0 +1,104 @@
+"""The peephole LSTM cell and the sequence builders' behaviour (the shared model test covers the rest)."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import keras
+
+from mlkit import models
+from mlkit.layers import PeepholeLSTMCell
+
+rng = np.random.default_rng(0)
+
+
+def test_zero_peepholes_reproduce_keras_lstm():
+    x = rng.standard_normal((4, 9, 3)).astype("float32")
+    reference = keras.layers.LSTM(5, return_sequences=True, return_state=True)
+    peephole = keras.layers.RNN(PeepholeLSTMCell(5), return_sequences=True, return_state=True)
+    expected = reference(x)
+    peephole(x)
+    peephole.set_weights(reference.get_weights() + [np.zeros(5, "float32")] * 3)
+    for ours, theirs in zip(peephole(x), expected):  # sequences, h_T, c_T
+        np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), atol=1e-5)
+    bias = np.asarray(peephole.cell.bias)
+    np.testing.assert_array_equal(bias[5:10], 1.0)  # forget-gate bias starts at 1, as in the notes
+
+
+def test_peepholes_change_the_output_and_the_gates_see_the_right_cell_state():
+    cell = PeepholeLSTMCell(2, dtype="float64")
+    x = rng.standard_normal((1, 3)).astype("float64")
+    h, c = rng.standard_normal((1, 2)), rng.standard_normal((1, 2))
+    cell.build((None, 3))
+    peepholes = [rng.standard_normal(2) for _ in range(3)]
+    for weight, value in zip((cell.input_gate_peephole_weights, cell.forget_gate_peephole_weights,
+                              cell.output_gate_peephole_weights), peepholes):
+        weight.assign(value)
+    output, (h_new, c_new) = cell(x, [h, c])
+    sigmoid = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    z = x @ np.asarray(cell.kernel) + h @ np.asarray(cell.recurrent_kernel) + np.asarray(cell.bias)
+    z_i, z_f, z_c, z_o = np.split(z, 4, axis=1)
+    i, f = sigmoid(z_i + peepholes[0] * c), sigmoid(z_f + peepholes[1] * c)  # c_{t-1}
+    c_expected = f * c + i * np.tanh(z_c)
+    o = sigmoid(z_o + peepholes[2] * c_expected)  # c_t
+    np.testing.assert_allclose(np.asarray(c_new), c_expected, rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(output), o * np.tanh(c_expected), rtol=1e-12)
+
+
+def test_peephole_gradients_match_finite_differences():
+    keras.utils.set_random_seed(0)
+    layer = keras.layers.RNN(PeepholeLSTMCell(3, dtype="float64"), dtype="float64")
+    x = tf.constant(rng.standard_normal((2, 5, 2)), tf.float64)
+    layer(x)
+    for weight in layer.cell.trainable_weights:
+        weight.assign(rng.standard_normal(weight.shape) * 0.5)
+
+    def loss():
+        return tf.reduce_sum(layer(x) ** 2)
+
+    with tf.GradientTape() as tape:
+        value = loss()
+    gradients = tape.gradient(value, layer.cell.trainable_weights)
+    step = 1e-6
+    for weight, gradient in zip(layer.cell.trainable_weights, gradients):
+        flat = np.asarray(weight).ravel()
+        for index in rng.choice(flat.size, min(4, flat.size), replace=False):
+            original = flat.copy()
+            shifted = original.copy()
+            shifted[index] += step
+            weight.assign(shifted.reshape(weight.shape))
+            above = float(loss())
+            shifted[index] -= 2 * step
+            weight.assign(shifted.reshape(weight.shape))
+            below = float(loss())
+            weight.assign(original.reshape(weight.shape))
+            numeric = (above - below) / (2 * step)
+            assert np.asarray(gradient).ravel()[index] == pytest.approx(numeric, rel=1e-5, abs=1e-8), weight.name
+
+
+def test_peephole_cell_works_bidirectional_and_stacked():
+    x = rng.standard_normal((3, 6, 2)).astype("float32")
+    stacked = keras.layers.RNN([PeepholeLSTMCell(4), PeepholeLSTMCell(3)], return_sequences=True)
+    assert stacked(x).shape == (3, 6, 3)
+    both = keras.layers.Bidirectional(keras.layers.RNN(PeepholeLSTMCell(4, dropout=0.2, recurrent_dropout=0.2)))
+    assert both(x, training=True).shape == (3, 8)
+    restored = keras.layers.deserialize(keras.layers.serialize(both))
+    assert restored(x).shape == (3, 8)
+
+
+def test_masked_padding_changes_nothing():
+    keras.utils.set_random_seed(0)
+    for cell in ("lstm", "peephole", "gru", "simple"):
+        model = models.sequence_model(input_shape=(None, 2), cell=cell, units=(4,), masking=True)
+        sequence = rng.uniform(0.5, 1.0, (1, 5, 2)).astype("float32")
+        padded = np.concatenate([sequence, np.zeros((1, 3, 2), "float32")], axis=1)
+        np.testing.assert_allclose(np.asarray(model(padded)), np.asarray(model(sequence)), rtol=1e-5, atol=1e-6)
+        tokens = models.sequence_model(input_shape=(None,), cell=cell, units=(4,), vocabulary_size=9, masking=True)
+        short = np.array([[3, 5, 7]], "int32")
+        long = np.array([[3, 5, 7, 0, 0]], "int32")
+        np.testing.assert_allclose(np.asarray(tokens(long)), np.asarray(tokens(short)), rtol=1e-5, atol=1e-6)
+
+
+def test_many_to_many_gives_one_output_per_step():
+    model = models.sequence_model(input_shape=(None, 3), cell="gru", units=(4,), many_to_many=True, output_units=2)
+    assert model(np.zeros((2, 11, 3), "float32")).shape == (2, 11, 2)
