@@ -197,3 +197,25 @@ def test_linear_autoencoder_spans_the_pca_subspace():
     pca = PCA(n_components=6).fit(data)
     angles = np.degrees(scipy.linalg.subspace_angles(decoder_kernel.T, np.asarray(pca.components_).T))
     assert angles.max() <= 5.0, angles
+
+
+def test_parts_are_float32_and_export_under_mixed_precision(tmp_path):
+    import tensorflow as tf
+
+    from mlkit.training import export_model
+
+    previous = keras.mixed_precision.global_policy().name
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        model = models.autoencoder((12,), hidden_units=(6,), code_size=3, code_activation="sigmoid", tied=True,
+                                   sparsity=0.1)
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+    x = rng.random((4, 12)).astype("float32")
+    for part in (model, model.encoder, model.decoder):
+        assert all(output.dtype == "float32" for output in part.outputs), part.name
+    codes = np.asarray(model.encoder(x))
+    for name, part, sample in (("encoder", model.encoder, x), ("decoder", model.decoder, codes)):
+        path = export_model(part, tmp_path / name, sample)  # exported as a float32 copy of the whole model
+        loaded = tf.saved_model.load(str(path))
+        assert np.asarray(loaded.serve(tf.constant(sample))).dtype == np.float32

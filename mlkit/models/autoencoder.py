@@ -36,6 +36,21 @@ class _EncoderDecoder(keras.Model):
         self.encoder = encoder
         self.decoder = decoder
         self.reconstruction_loss = reconstruction_loss
+        # A tied part cannot be cloned layer by layer; the export of a mixed-precision model asks
+        # for its float32 copy this way (set untracked: no reference cycle in Keras' layer tracking).
+        object.__setattr__(encoder, "float32_copy", lambda: self.float32_copy().encoder)
+        object.__setattr__(decoder, "float32_copy", lambda: self.float32_copy().decoder)
+
+    def float32_copy(self):
+        """The same model with float32 layers and these weights (for exporting a mixed-precision model)."""
+        previous = keras.mixed_precision.global_policy()
+        keras.mixed_precision.set_global_policy("float32")
+        try:
+            copy = type(self).from_config(self.get_config())
+        finally:
+            keras.mixed_precision.set_global_policy(previous)
+        copy.set_weights(self.get_weights())
+        return copy
 
     def get_config(self):
         return {**self._arguments, "name": self.name, "trainable": self.trainable}
@@ -134,7 +149,7 @@ class Autoencoder(_EncoderDecoder):
                                                dtype="float32", name="code"))
         code = dense_layers[-1](x)
         if sparsity is not None:
-            code = KLSparsity(sparsity, sparsity_weight, name="kl_sparsity")(code)
+            code = KLSparsity(sparsity, sparsity_weight, dtype="float32", name="kl_sparsity")(code)
         encoder = keras.Model(encoder_input, code, name="encoder")
 
         # decoder: mirrors the encoder; the last layer (float32) gives back the input's width

@@ -77,6 +77,11 @@ def float32_model(model):
     """
     if all(layer.dtype_policy.compute_dtype == "float32" for layer in model._flatten_layers(include_self=False)):
         return model
+    if callable(getattr(model, "float32_copy", None)):  # models rebuilt from their arguments (tied autoencoders)
+        clone = model.float32_copy()
+        if hasattr(model, "builder_config"):
+            clone.builder_config = model.builder_config
+        return clone
 
     def clone_layer(layer):
         return layer.__class__.from_config({**layer.get_config(), "dtype": "float32"})
