@@ -205,6 +205,21 @@ CASES = {
         (rng.integers(1, 12, (8, 6)).astype("int32"), rng.integers(0, 3, 8)), "sparse_categorical_crossentropy",
         (8, 3), 12 * 3 + 2 * (3 * 4 * (3 + 4 + 2)) + (8 * 3 + 3),
     ),
+    # embeddings 9·3 and 7·3, encoder and decoder LSTMs 4·5·(3+5+1), attention: Dense(5) on [h; context], 7 outputs
+    "seq2seq_lstm_attention": (
+        models.seq2seq, {"source_vocabulary_size": 9, "target_vocabulary_size": 7, "units": 5, "embedding_dim": 3,
+                         "attention": True},
+        ([rng.integers(1, 9, (8, 4)).astype("int32"), rng.integers(1, 7, (8, 4)).astype("int32")],
+         rng.integers(1, 7, (8, 4))), "sparse_categorical_crossentropy", (8, 4, 7),
+        9 * 3 + 7 * 3 + 2 * (4 * 5 * (3 + 5 + 1)) + (10 * 5 + 5) + (5 * 7 + 7),
+    ),
+    "seq2seq_peephole": (
+        models.seq2seq, {"source_vocabulary_size": 6, "target_vocabulary_size": 5, "units": 3, "embedding_dim": 2,
+                         "cell": "peephole"},
+        ([rng.integers(1, 6, (8, 5)).astype("int32"), rng.integers(1, 5, (8, 3)).astype("int32")],
+         rng.integers(1, 5, (8, 3))), "sparse_categorical_crossentropy", (8, 3, 5),
+        6 * 2 + 5 * 2 + 2 * (4 * 3 * (2 + 3 + 1) + 9) + (3 * 5 + 5),
+    ),
     "sequence_model_simple_rnn": (models.sequence_model, {"input_shape": (5, 1), "cell": "simple", "units": (3,)},
                                   _regression((8, 5, 1)), "mse", (8, 1), 3 * (1 + 3 + 1) + 4),
 }
@@ -311,6 +326,9 @@ def test_every_registered_builder_is_covered():
         (models.sequence_model, {"input_shape": (0, 2)}, "input_shape"),
         (models.sequence_model, {"input_shape": (5, 2), "vocabulary_size": 10}, "input_shape"),
         (models.sequence_model, {"dropout": 1.0}, "dropout"),
+        (models.seq2seq, {"source_vocabulary_size": 5, "target_vocabulary_size": 5, "cell": "simple"}, "cell"),
+        (models.seq2seq, {"source_vocabulary_size": 5, "target_vocabulary_size": 5, "end_token": 5}, "end_token"),
+        (models.seq2seq, {"source_vocabulary_size": 0, "target_vocabulary_size": 5}, "source_vocabulary_size"),
     ],
 )
 def test_builders_reject_bad_arguments_naming_them(builder, kwargs, argument):
@@ -379,7 +397,10 @@ def test_keras_files_load_in_a_fresh_process_with_safe_mode(tmp_path, fresh_pyth
         keras.utils.set_random_seed(1)
         model = builder(**kwargs)
         model.save(tmp_path / f"{name}.keras")
-        np.save(tmp_path / f"{name}.inputs.npy", inputs)
+        if isinstance(inputs, list):  # one array per input, in order (arr_0, arr_1, …)
+            np.savez(tmp_path / f"{name}.inputs.npz", *inputs)
+        else:
+            np.save(tmp_path / f"{name}.inputs.npy", inputs)
         np.save(tmp_path / f"{name}.expected.npy", flat_outputs(model(inputs, training=False)))
     result = fresh_python(
         """
@@ -389,7 +410,12 @@ def test_keras_files_load_in_a_fresh_process_with_safe_mode(tmp_path, fresh_pyth
         for path in sorted(pathlib.Path(sys.argv[1]).glob("*.keras")):
             stem = str(path)[: -len(".keras")]
             model = keras.saving.load_model(path, safe_mode=True)
-            outputs = model(np.load(stem + ".inputs.npy"), training=False)
+            if pathlib.Path(stem + ".inputs.npz").is_file():
+                stored = np.load(stem + ".inputs.npz")
+                inputs = [stored[key] for key in stored.files]
+            else:
+                inputs = np.load(stem + ".inputs.npy")
+            outputs = model(inputs, training=False)
             if isinstance(outputs, dict):  # named outputs side by side, as flat_outputs does
                 outputs = np.concatenate([np.asarray(outputs[k]).reshape(len(outputs[k]), -1) for k in sorted(outputs)], 1)
             outputs = np.asarray(outputs)
@@ -410,4 +436,5 @@ def test_saved_model_export_round_trip(name, tmp_path):
     model = builder(**kwargs)
     path = export_model(model, tmp_path / "export", inputs)
     reloaded = tf.saved_model.load(str(path))
-    assert_outputs_equal(reloaded.serve(tf.constant(inputs)), model(inputs, training=False))
+    arguments = [tf.constant(part) for part in inputs] if isinstance(inputs, list) else [tf.constant(inputs)]
+    assert_outputs_equal(reloaded.serve(*arguments), model(inputs, training=False))

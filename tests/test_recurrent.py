@@ -102,3 +102,22 @@ def test_masked_padding_changes_nothing():
 def test_many_to_many_gives_one_output_per_step():
     model = models.sequence_model(input_shape=(None, 3), cell="gru", units=(4,), many_to_many=True, output_units=2)
     assert model(np.zeros((2, 11, 3), "float32")).shape == (2, 11, 2)
+
+
+@pytest.mark.parametrize("attention", [False, True])
+def test_seq2seq_decoding_reproduces_a_memorised_mapping(attention):
+    # reverse short sequences of tokens 3…9 (1 = start, 2 = end on the target side, 0 = padding)
+    keras.utils.set_random_seed(0)
+    sources = [[3, 4, 5], [6, 7], [8, 9, 3, 4], [5, 6, 7], [9, 8], [4, 3, 6]]
+    targets = [list(reversed(row)) for row in sources]
+    length = max(map(len, sources))
+    source = np.array([row + [0] * (length - len(row)) for row in sources], "int32")
+    target_in = np.array([[1] + row + [0] * (length - len(row)) for row in targets], "int32")
+    target_out = np.array([row + [2] + [0] * (length - len(row)) for row in targets], "int32")
+    model = models.seq2seq(10, 10, units=32, embedding_dim=8, attention=attention)
+    model.compile(keras.optimizers.Adam(0.02), loss="sparse_categorical_crossentropy")
+    model.fit([source, target_in], target_out, epochs=80, batch_size=6, verbose=0)
+    assert model.greedy_decode(source, max_length=8) == targets
+    assert model.beam_decode(source, beam_width=3, max_length=8) == targets
+    with pytest.raises(ValueError, match="`beam_width`"):
+        model.beam_decode(source, beam_width=0)

@@ -15,6 +15,7 @@ from mlkit.models.lenet import lenet5
 from mlkit.models.mlp import ACTIVATIONS, coffee_roasting_net, mlp, mnist_dnn, xor_net
 from mlkit.models.registry import build, get_builder, list_builders, register_builder
 from mlkit.models.resnet import resnet
+from mlkit.models.seq2seq import SEQ2SEQ_CELLS, Seq2Seq, seq2seq
 from mlkit.models.sequence import CELLS, recurrent_layer, sequence_model
 from mlkit.models.simple_cnn import simple_cnn
 from mlkit.models.vgg import vgg
@@ -30,6 +31,8 @@ from mlkit.models.regression import (
 
 __all__ = [
     "ACTIVATIONS",
+    "SEQ2SEQ_CELLS",
+    "Seq2Seq",
     "CELLS",
     "Autoencoder",
     "ConvAutoencoder",
@@ -55,6 +58,7 @@ __all__ = [
     "register_builder",
     "recurrent_layer",
     "resnet",
+    "seq2seq",
     "sequence_model",
     "simple_cnn",
     "softmax_regression",

@@ -43,12 +43,18 @@ def export_model(model, path, sample=None, rtol=1e-5, atol=1e-6, extra_files=Non
     Monte-Carlo dropout uncertainties.
     """
     model = float32_model(model)
-    sample = sample_inputs(model) if sample is None else np.asarray(sample)
+    if sample is None:
+        sample = sample_inputs(model)
+    elif isinstance(sample, (list, tuple)):  # one array per input of a multi-input model
+        sample = [np.asarray(part) for part in sample]
+    else:
+        sample = np.asarray(sample)
     expected = tf.nest.map_structure(np.asarray, model(sample, training=False))
     with atomic_directory(path, "export", replace=replace) as temporary:
         _write_inference_saved_model(model, temporary, sample, stochastic)
         reloaded = tf.saved_model.load(str(temporary))
-        served = tf.nest.map_structure(np.asarray, reloaded.serve(tf.constant(sample)))
+        arguments = [tf.constant(part) for part in sample] if isinstance(sample, list) else [tf.constant(sample)]
+        served = tf.nest.map_structure(np.asarray, reloaded.serve(*arguments))
         try:
             tf.nest.assert_same_structure(served, expected)
         except (ValueError, TypeError):

@@ -1,0 +1,169 @@
+"""Encoder–decoder sequence-to-sequence model (SPEC §7) with teacher forcing for training and greedy or
+beam-search decoding from the same weights, optionally with Luong dot-product attention.
+
+Tokens are integers; 0 is padding (masked). The model takes `[source, target_in]`: the decoder reads
+`target_in` = the start token followed by the target shifted right (teacher forcing) and predicts
+the target, ended by the end token.
+Decoding runs the same layers one step at a time, reached by attribute (`model.encoder`,
+`model.decoder`, …), never by position in `model.layers`.
+"""
+
+import numbers
+
+import keras
+import numpy as np
+from keras import ops
+
+from mlkit.layers.peephole_lstm_cell import PeepholeLSTMCell
+from mlkit.models.registry import register_builder
+from mlkit.validation import check_choice, check_positive_int
+
+SEQ2SEQ_CELLS = ("lstm", "peephole", "gru")
+
+
+def _stateful_recurrent(cell, units, name):
+    """A recurrent layer returning its sequence and final state(s)."""
+    if cell == "lstm":
+        return keras.layers.LSTM(units, return_sequences=True, return_state=True, name=name)
+    if cell == "gru":
+        return keras.layers.GRU(units, return_sequences=True, return_state=True, name=name)
+    return keras.layers.RNN(PeepholeLSTMCell(units), return_sequences=True, return_state=True, name=name)
+
+
+@keras.saving.register_keras_serializable(package="mlkit")
+class Seq2Seq(keras.Model):
+    """source tokens → embedding → encoder RNN → final state → decoder RNN over `target_in` →
+    (attention over the encoder outputs → tanh(W[h; context])) → softmax over the target tokens.
+
+    Args:
+        source_vocabulary_size, target_vocabulary_size: token counts, padding 0 included.
+        units, embedding_dim: recurrent width and embedding width.
+        cell: "lstm", "peephole" or "gru".
+        attention: Luong dot-product attention (`keras.layers.Attention`) on the encoder outputs.
+        start_token, end_token: target tokens that open and close every target sequence.
+    """
+
+    def __init__(self, source_vocabulary_size, target_vocabulary_size, units=128, embedding_dim=32, cell="lstm",
+                 attention=False, start_token=1, end_token=2, name="seq2seq", **kwargs):
+        source_vocabulary_size = check_positive_int("source_vocabulary_size", source_vocabulary_size)
+        target_vocabulary_size = check_positive_int("target_vocabulary_size", target_vocabulary_size)
+        units = check_positive_int("units", units)
+        embedding_dim = check_positive_int("embedding_dim", embedding_dim)
+        cell = check_choice("cell", cell, SEQ2SEQ_CELLS)
+        if not isinstance(attention, bool):
+            raise ValueError(f"`attention` must be True or False, got {attention!r}.")
+        for argument, token in (("start_token", start_token), ("end_token", end_token)):
+            if (isinstance(token, bool) or not isinstance(token, numbers.Integral)
+                    or not 0 < token < target_vocabulary_size):
+                raise ValueError(f"`{argument}` must be a token in 1 … {target_vocabulary_size - 1}, got {token!r}.")
+        if start_token == end_token:
+            raise ValueError("`start_token` and `end_token` must differ.")
+        self._arguments = dict(source_vocabulary_size=source_vocabulary_size,
+                               target_vocabulary_size=target_vocabulary_size, units=units,
+                               embedding_dim=embedding_dim, cell=cell, attention=attention,
+                               start_token=int(start_token), end_token=int(end_token))
+
+        source = keras.Input(shape=(None,), dtype="int32", name="source")
+        target_in = keras.Input(shape=(None,), dtype="int32", name="target_in")
+        source_embedding = keras.layers.Embedding(source_vocabulary_size, embedding_dim, mask_zero=True,
+                                                  name="source_embedding")
+        target_embedding = keras.layers.Embedding(target_vocabulary_size, embedding_dim, mask_zero=True,
+                                                  name="target_embedding")
+        encoder = _stateful_recurrent(cell, units, "encoder")
+        decoder = _stateful_recurrent(cell, units, "decoder")
+        attend = keras.layers.Attention(name="attention") if attention else None
+        combine = keras.layers.Dense(units, activation="tanh", name="attentional_hidden") if attention else None
+        output = keras.layers.Dense(target_vocabulary_size, activation="softmax", dtype="float32", name="next_token")
+
+        encoded, *states = encoder(source_embedding(source))
+        decoded, *_ = decoder(target_embedding(target_in), initial_state=states)
+        if attention:
+            context = attend([decoded, encoded])
+            decoded = combine(keras.layers.Concatenate(name="with_context")([decoded, context]))
+        super().__init__([source, target_in], output(decoded), name=name, **kwargs)
+        self.source_embedding, self.target_embedding = source_embedding, target_embedding
+        self.encoder, self.decoder, self.attend, self.combine, self.output_layer = (
+            encoder, decoder, attend, combine, output)
+
+    def get_config(self):
+        return {**self._arguments, "name": self.name, "trainable": self.trainable}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    # --- inference: the same layers, one step at a time -------------------------------------
+
+    def _encode(self, source):
+        source = ops.convert_to_tensor(np.asarray(source, "int32"))
+        encoded, *states = self.encoder(self.source_embedding(source), mask=ops.not_equal(source, 0))
+        return encoded, states, ops.not_equal(source, 0)
+
+    def _step(self, tokens, states, encoded, source_mask):
+        """Next-token probabilities (batch, vocabulary) and the new states, from the previous tokens (batch,)."""
+        embedded = self.target_embedding(ops.reshape(ops.convert_to_tensor(tokens, "int32"), (-1, 1)))
+        decoded, *states = self.decoder(embedded, initial_state=states)
+        if self.attend is not None:
+            context = self.attend([decoded, encoded], mask=[None, source_mask])
+            decoded = self.combine(ops.concatenate([decoded, context], axis=-1))
+        return np.asarray(self.output_layer(decoded))[:, 0], states
+
+    def greedy_decode(self, source, max_length=20):
+        """The most probable next token at every step, for each source row (batch, steps) of tokens.
+
+        Returns a list of token lists, each without the start and end tokens.
+        """
+        max_length = check_positive_int("max_length", max_length)
+        encoded, states, source_mask = self._encode(source)
+        batch = int(encoded.shape[0])
+        tokens = np.full(batch, self._arguments["start_token"], "int32")
+        answers, finished = [[] for _ in range(batch)], np.zeros(batch, bool)
+        for _ in range(max_length):
+            probabilities, states = self._step(tokens, states, encoded, source_mask)
+            tokens = probabilities.argmax(axis=-1).astype("int32")
+            for row, token in enumerate(tokens):
+                if not finished[row]:
+                    if token == self._arguments["end_token"]:
+                        finished[row] = True
+                    else:
+                        answers[row].append(int(token))
+            if finished.all():
+                break
+        return answers
+
+    def beam_decode(self, source, beam_width=3, max_length=20):
+        """Beam search: the `beam_width` most probable partial answers are kept at every step; the
+        answer is the finished one with the highest log-probability. Returns token lists as
+        `greedy_decode` does (beam_width=1 is greedy decoding)."""
+        beam_width = check_positive_int("beam_width", beam_width)
+        max_length = check_positive_int("max_length", max_length)
+        end = self._arguments["end_token"]
+        answers = []
+        for row in np.asarray(source, "int32"):
+            encoded, states, source_mask = self._encode(row[None])
+            beams = [(0.0, [self._arguments["start_token"]], states)]
+            finished = []
+            for _ in range(max_length):
+                candidates = []
+                for score, tokens, beam_states in beams:
+                    probabilities, new_states = self._step(np.array([tokens[-1]]), beam_states, encoded, source_mask)
+                    log_probabilities = np.log(np.maximum(probabilities[0], 1e-30))
+                    for token in np.argsort(-log_probabilities)[:beam_width]:
+                        candidates.append((score + float(log_probabilities[token]), tokens + [int(token)], new_states))
+                candidates.sort(key=lambda candidate: -candidate[0])
+                beams = []
+                for candidate in candidates[:beam_width]:
+                    (finished if candidate[1][-1] == end else beams).append(candidate)
+                if not beams or (finished and max(c[0] for c in finished) >= beams[0][0]):
+                    break
+            best = max(finished or beams, key=lambda candidate: candidate[0])[1][1:]
+            answers.append([token for token in best if token != end])
+        return answers
+
+
+@register_builder
+def seq2seq(source_vocabulary_size, target_vocabulary_size, units=128, embedding_dim=32, cell="lstm",
+            attention=False, start_token=1, end_token=2, name="seq2seq"):
+    """A `Seq2Seq` encoder–decoder (see its docstring)."""
+    return Seq2Seq(source_vocabulary_size, target_vocabulary_size, units, embedding_dim, cell, attention,
+                   start_token, end_token, name=name)
