@@ -9,7 +9,7 @@ from mlkit.recipes import get_recipe, list_recipes, recipe_names
 
 EXPECTED_RECIPES = {"cars", "cats_dogs", "coffee_roasting", "kmeans_segmentation", "lda_vs_pca", "mnist_cnn",
                     "mnist_autoencoders", "sparse_features", "stacked_pretraining", "linear_autoassociator",
-                    "adding_problem",
+                    "adding_problem", "sunspots",
                     "mnist_dnn", "pca_faces", "shapes_segmentation", "xor", "xps"}
 
 
@@ -272,3 +272,14 @@ def test_adding_problem_smoke(tmp_path):
     assert (tmp_path / "run" / "plots" / "learning_curves.png").is_file()
     with pytest.raises(ValueError, match="`cells`"):
         get_recipe("adding_problem").run({"out": str(tmp_path / "bad"), "cells": ["lstm", "transformer"]})
+
+
+@pytest.mark.slow
+def test_sunspots_smoke(tmp_path):
+    metrics = get_recipe("sunspots").run({"out": str(tmp_path / "run"), "epochs": 2, "units": 4, "cells": ["gru"],
+                                          "arima_orders": [[2, 0, 0]]})
+    assert metrics["test_years"] == [1949, 2008] and metrics["arima_order"] == [2, 0, 0]
+    assert set(metrics["test_mae"]) == {"seasonal naive", "ARIMA", "GRU"}
+    assert metrics["test_mae"]["seasonal naive"] == pytest.approx(27.32, abs=0.01)  # the data, not the model
+    assert (tmp_path / "run" / "plots" / "forecasts.png").is_file()
+    assert (tmp_path / "run" / "export" / "gru" / "saved_model.pb").is_file()
