@@ -54,11 +54,16 @@ def run_model_test(model, inputs, targets, loss, expected_output_shape, expected
     # losses compared are the training-mode ones `train_on_batch` reports (batch
     # statistics): inference uses moving statistics that a few steps only start to move.
     batch_norm = any(isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers)
+    # Random augmentation trains on crops and jitter that inference does not see, so its evaluated
+    # loss moves slowly and noisily: more and larger (Adam) steps there (0 failures in 16 seeds).
+    augmented = any(type(layer).__name__.startswith("Random") for layer in model._flatten_layers())
+    steps = 2 * TRAINING_STEPS if augmented else TRAINING_STEPS
     # Adam bounds each step, where deep BatchNorm nets on a tiny batch have huge gradients.
-    optimizer = keras.optimizers.Adam(1e-3) if batch_norm else keras.optimizers.SGD(0.05)
+    optimizer = (keras.optimizers.Adam(1e-2) if augmented else keras.optimizers.Adam(1e-3) if batch_norm
+                 else keras.optimizers.SGD(0.05))
     model.compile(optimizer=optimizer, loss=loss)
     before = _total_loss(model.evaluate(inputs, targets, verbose=0))
-    training_losses = [_total_loss(model.train_on_batch(inputs, targets)) for _ in range(TRAINING_STEPS)]
+    training_losses = [_total_loss(model.train_on_batch(inputs, targets)) for _ in range(steps)]
     after = _total_loss(model.evaluate(inputs, targets, verbose=0))
     if batch_norm:
         before, after = training_losses[0], training_losses[-1]
