@@ -1,9 +1,8 @@
 """Autoencoders (SPEC §6): dense (tied or untied, sparse, denoising, linear), convolutional, and the
 stacked network that greedy layer-wise pre-training prepares.
 
-`Autoencoder` and `ConvAutoencoder` are functional models built from their constructor arguments
-(keras-hub style): `get_config` returns those arguments and `from_config` builds the graph again,
-which is what lets a tied decoder find its encoder after a `.keras` round trip. The encoder and
+`Autoencoder` and `ConvAutoencoder` are `ArgumentModel`s, functional models rebuilt from their
+constructor arguments, which is what lets a tied decoder find its encoder after a `.keras` round trip. The encoder and
 decoder are named sub-models (`model.encoder`, `model.decoder`) that can be used and exported on
 their own. `model.reconstruction_loss` is the loss chosen at build time, always against the clean
 input (corruption is the model's first layer, active in training only).
@@ -17,6 +16,7 @@ import keras
 from mlkit.layers.corruption import corruption_layer
 from mlkit.layers.dense_transpose import DenseTranspose
 from mlkit.layers.kl_sparsity import KLSparsity
+from mlkit.models.argument_model import ArgumentModel
 from mlkit.models.registry import register_builder
 from mlkit.validation import check_choice, check_non_negative, check_positive_int, check_shape, check_units
 
@@ -25,7 +25,7 @@ OUTPUT_ACTIVATIONS = ("sigmoid", "linear")
 HIDDEN_ACTIVATIONS = ("relu", "sigmoid", "tanh", "elu", "selu", "linear")
 
 
-class _EncoderDecoder(keras.Model):
+class _EncoderDecoder(ArgumentModel):
     """inputs → (corruption, training only) → encoder → decoder; `reconstruction_loss` names the loss
     to compile with (`model.compile(optimizer, loss=model.reconstruction_loss)`)."""
 
@@ -40,24 +40,6 @@ class _EncoderDecoder(keras.Model):
         # for its float32 copy this way (set untracked: no reference cycle in Keras' layer tracking).
         object.__setattr__(encoder, "float32_copy", lambda: self.float32_copy().encoder)
         object.__setattr__(decoder, "float32_copy", lambda: self.float32_copy().decoder)
-
-    def float32_copy(self):
-        """The same model with float32 layers and these weights (for exporting a mixed-precision model)."""
-        previous = keras.mixed_precision.global_policy()
-        keras.mixed_precision.set_global_policy("float32")
-        try:
-            copy = type(self).from_config(self.get_config())
-        finally:
-            keras.mixed_precision.set_global_policy(previous)
-        copy.set_weights(self.get_weights())
-        return copy
-
-    def get_config(self):
-        return {**self._arguments, "name": self.name, "trainable": self.trainable}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
 
 def _check_reconstruction(reconstruction_loss, output_activation):

@@ -15,6 +15,7 @@ import numpy as np
 from keras import ops
 
 from mlkit.layers.peephole_lstm_cell import PeepholeLSTMCell
+from mlkit.models.argument_model import ArgumentModel
 from mlkit.models.registry import register_builder
 from mlkit.validation import check_choice, check_positive_int
 
@@ -31,9 +32,10 @@ def _stateful_recurrent(cell, units, name):
 
 
 @keras.saving.register_keras_serializable(package="mlkit")
-class Seq2Seq(keras.Model):
+class Seq2Seq(ArgumentModel):
     """source tokens → embedding → encoder RNN → final state → decoder RNN over `target_in` →
     (attention over the encoder outputs → tanh(W[h; context])) → softmax over the target tokens.
+    An `ArgumentModel`: rebuilt from its constructor arguments.
 
     Args:
         source_vocabulary_size, target_vocabulary_size: token counts, padding 0 included.
@@ -85,19 +87,13 @@ class Seq2Seq(keras.Model):
         self.encoder, self.decoder, self.attend, self.combine, self.output_layer = (
             encoder, decoder, attend, combine, output)
 
-    def get_config(self):
-        return {**self._arguments, "name": self.name, "trainable": self.trainable}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
     # --- inference: the same layers, one step at a time -------------------------------------
 
     def _encode(self, source):
         source = ops.convert_to_tensor(np.asarray(source, "int32"))
-        encoded, *states = self.encoder(self.source_embedding(source), mask=ops.not_equal(source, 0))
-        return encoded, states, ops.not_equal(source, 0)
+        mask = ops.not_equal(source, 0)
+        encoded, *states = self.encoder(self.source_embedding(source), mask=mask)
+        return encoded, states, mask
 
     def _step(self, tokens, states, encoded, source_mask):
         """Next-token probabilities (batch, vocabulary) and the new states, from the previous tokens (batch,)."""

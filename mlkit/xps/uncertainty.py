@@ -41,9 +41,11 @@ def calibrated(spread, calibration, fractions=None):
     `calibration` is (scale, slope, floor), (scale, floor) or a plain scale; `fractions` (the
     predicted ones) are needed when the slope is not zero.
     """
-    calibration = tuple(calibration) if isinstance(calibration, (tuple, list)) else (calibration,)
-    scale, slope, floor = {1: lambda c: (c[0], 0.0, 0.0), 2: lambda c: (c[0], 0.0, c[1]),
-                           3: lambda c: c}[len(calibration)](calibration)
+    if not isinstance(calibration, (tuple, list)):
+        calibration = (calibration, 0.0, 0.0)
+    elif len(calibration) == 2:  # exports from before the slope term
+        calibration = (calibration[0], 0.0, calibration[1])
+    scale, slope, floor = calibration
     sigma = scale * np.asarray(spread) + floor
     if slope:
         sigma = sigma + slope * np.asarray(fractions)
