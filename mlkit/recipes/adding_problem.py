@@ -28,11 +28,12 @@ DEFAULTS = {
     "steps": 100,
     "units": 64,
     "cells": list(CELLS),
-    "train_size": 10_000,
+    "train_size": 50_000,  # with 10k, LSTM and peephole LSTM were only starting to learn after 30 epochs
     "validation_size": 1000,
     "test_size": 2000,
     "goal_mse": 0.01,
     "early_stopping_patience": None,
+    "jit_compile": "auto",  # XLA on a CPU-only machine: 1.4-1.8x faster recurrent training steps
 }
 
 
@@ -49,7 +50,7 @@ def run(config=None, overwrite=False):
             with run.strategy.scope():
                 model = sequence_model(input_shape=(steps, 2), cell=cell, units=(config["units"],), name=cell)
                 total = config["epochs"] * math.ceil(len(train[0]) / batch)
-                model.compile(optimizer=run.optimizer(total_steps=total), loss="mse")
+                model.compile(optimizer=run.optimizer(total_steps=total), loss="mse", jit_compile=run.jit_compile)
             run.record_model(cell, model)
             best, history = fit(model, array_dataset(*train, batch, shuffle=True, seed=seed),
                                 array_dataset(*validation, batch), run.child(cell), config["epochs"],

@@ -73,6 +73,10 @@ def check_setting(key, value, default):
     """One recipe setting against the type and sign of its default."""
     if key in CHOICES and value not in CHOICES[key]:
         raise ValueError(f"`{key}` must be one of {', '.join(CHOICES[key])}; got {value!r}.")
+    if key == "jit_compile":
+        if value not in (True, False, "auto") or isinstance(value, numbers.Number) and not isinstance(value, bool):
+            raise ValueError(f"`jit_compile` must be true, false or \"auto\", got {value!r}.")
+        return
     if key == "schedule":
         if not (value == "cosine" or (isinstance(value, dict) and "class_name" in value)):
             raise ValueError(f"`schedule` must be \"cosine\" or {{\"class_name\": ..., \"config\": {{...}}}}, "
@@ -143,6 +147,22 @@ class Run:
         settings = {key: self.config.get(key, default) for key, default in OPTIMIZER_DEFAULTS.items()}
         settings.update(overrides)
         return make_optimizer(total_steps=total_steps, **settings)
+
+    @property
+    def jit_compile(self):
+        """`model.compile(jit_compile=...)` from the config's "jit_compile" (recipes that have it).
+
+        "auto" means XLA on a machine with one CPU device and no GPU or TPU, where Keras' own
+        "auto" never uses it although it makes recurrent layers' training steps 1.4-1.8x faster
+        (their generic kernels are many small ops); elsewhere Keras decides (cuDNN for LSTM/GRU).
+        """
+        setting = self.config.get("jit_compile", False)
+        if setting != "auto":
+            return setting
+        import tensorflow as tf
+
+        cpu_only = not tf.config.list_logical_devices("GPU") and not tf.config.list_logical_devices("TPU")
+        return True if cpu_only and self.strategy.num_replicas_in_sync == 1 else "auto"
 
     def record_model(self, name, model):
         """Record `model.builder_config` under config.json's "builders"[name] (the one place for it)."""
