@@ -83,8 +83,10 @@ def build_parser():
 
     predict = commands.add_parser("predict", help="predict with an exported SavedModel")
     predict.add_argument("model_dir", help="a SavedModel directory, or a run directory with export/")
-    predict.add_argument("input", help=".npy or .csv file of examples")
-    predict.add_argument("--output", help="write predictions to this .csv or .npy instead of stdout")
+    predict.add_argument("input", help=".npy or .csv file of examples; for a text model, the text itself "
+                                       "(e.g. 123+456) or a .txt file with one text a line")
+    predict.add_argument("--output", help="write predictions to this .csv or .npy (a text model's answers: .txt or .csv) "
+                                           "instead of stdout")
     predict.add_argument("--overwrite", action="store_true", help="replace an existing --output file")
 
     xps = commands.add_parser("xps", help="XPS survey spectra: simulate datasets, quantify measured spectra")

@@ -90,11 +90,18 @@ def _export(args):
 def _predict(args):
     import numpy as np
 
-    from mlkit.serving import load_saved_model, read_examples, write_predictions
+    from mlkit.serving import load_saved_model, read_examples, read_texts, write_predictions
 
     if args.output:
         _check_output_file(Path(args.output), args.overwrite)
     served = load_saved_model(args.model_dir)
+    if served.takes_text:  # strings in, strings out (e.g. the addition recipe's "123+456" → "579")
+        answers = served.predict_texts(*read_texts(args.input))
+        if args.output:
+            write_predictions(args.output, answers, replace=args.overwrite)
+        else:
+            sys.stdout.write("".join(f"{answer}\n" for answer in answers))
+        return 0
     examples = read_examples(args.input, served.input_shape)
     served.check_range(examples, args.input)
     predictions = served.predict_array(examples)

@@ -13,7 +13,24 @@ class ServedModel:
     saved_model: object  # keeps the variables alive for `serve`
     input_shape: tuple  # without the batch axis
     dtype: str
-    input_range: tuple = None  # (min, max) of the training inputs, if the export recorded it
+    input_range: tuple = None  # (min, max) of the training inputs (text: of their lengths), if recorded
+    vocabulary: str = None  # a text model's characters
+
+    @property
+    def takes_text(self):
+        return self.dtype == "string"
+
+    def predict_texts(self, texts, source):
+        """Answers (strings) of a text model, after checking every text against its vocabulary."""
+        import tensorflow as tf
+
+        from mlkit.data.text import CharacterVocabulary
+
+        if self.vocabulary is not None:
+            longest = None if self.input_range is None else int(self.input_range[1])
+            CharacterVocabulary(self.vocabulary).check(texts, source, max_length=longest)
+        answers = self.saved_model.serve(tf.constant(texts))
+        return [answer.decode("utf-8") for answer in answers.numpy()]
 
     def predict(self, examples):
         """An array, or a dict of arrays for a model with named outputs."""
@@ -75,19 +92,41 @@ def load_saved_model(path):
     if len(specs) != 1:
         raise ValueError(f"{path} takes {len(specs)} inputs; `mlkit predict` handles single-input models.")
     spec = specs[0]
-    input_range = None
+    input_range, vocabulary = None, None
     metadata = path / "serving.json"
     if metadata.is_file():
         from mlkit.io import read_json
 
-        recorded = read_json(metadata).get("input_range")
-        input_range = tuple(recorded) if recorded else None
-    return ServedModel(loaded, tuple(spec.shape[1:]), spec.dtype.name, input_range)
+        recorded = read_json(metadata)
+        input_range = tuple(recorded["input_range"]) if recorded.get("input_range") else None
+        vocabulary = recorded.get("vocabulary")
+    return ServedModel(loaded, tuple(spec.shape[1:]), spec.dtype.name, input_range, vocabulary)
 
 
 def _first_line(error):
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def read_texts(argument):
+    """A text model's inputs: the lines of an existing .txt/.csv file, or the argument itself ("123+456")."""
+    path = Path(argument)
+    if path.suffix.lower() in (".txt", ".csv") and path.is_file():
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except UnicodeDecodeError:
+            raise ValueError(f"cannot read {path}: not UTF-8 text") from None
+        while lines and not lines[-1].strip():
+            lines.pop()
+        if not lines:
+            raise ValueError(f"{path} is empty")
+        for number, line in enumerate(lines, start=1):
+            if not line:
+                raise ValueError(f"{path} line {number} is empty")
+        return lines, str(path)
+    if not argument:
+        raise ValueError("the input text is empty; give at least one character (or a .txt file, one text a line)")
+    return [argument], "input"
 
 
 def read_examples(path, input_shape):
@@ -164,13 +203,17 @@ def _read_numeric_csv(path):
 
 
 def write_predictions(path, predictions, replace=False):
-    """Write predictions as .npy or .csv, atomically; an existing file is kept unless `replace`."""
+    """Write predictions as .npy or .csv (a text model's answers: .txt or .csv, one a line), atomically;
+    an existing file is kept unless `replace`."""
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix not in (".npy", ".csv"):
-        raise ValueError(f"--output must end in .npy or .csv, got {path.name}")
+    texts = isinstance(predictions, list)
+    if suffix not in ((".txt", ".csv") if texts else (".npy", ".csv")):
+        raise ValueError(f"--output must end in {'.txt or .csv' if texts else '.npy or .csv'}, got {path.name}")
     with atomic_path(path, replace=replace) as temporary:
-        if suffix == ".npy":
+        if texts:
+            Path(temporary).write_text("".join(f"{answer}\n" for answer in predictions), encoding="utf-8")
+        elif suffix == ".npy":
             with open(temporary, "wb") as handle:
                 np.save(handle, predictions)
         else:

@@ -14,6 +14,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from mlkit.data.text import END, START, CharacterVocabulary
 from mlkit.layers.peephole_lstm_cell import PeepholeLSTMCell
 from mlkit.models.argument_model import ArgumentModel
 from mlkit.models.registry import register_builder
@@ -43,17 +44,41 @@ class Seq2Seq(ArgumentModel):
         cell: "lstm", "peephole" or "gru".
         attention: Luong dot-product attention (`keras.layers.Attention`) on the encoder outputs.
         start_token, end_token: target tokens that open and close every target sequence.
+        vocabulary: characters (a string) for a model that reads and writes text: tokens 3, 4, … on
+            both sides, padding 0, start 1, end 2; the vocabulary sizes follow from it.
+            `translate(["123+456"])` answers in strings, and the exported SavedModel's `serve`
+            takes and returns strings.
+        reverse_source: read the text backwards (Sutskever et al. 2014: short dependencies first).
+        max_output_length: decoding steps (the end token included) of greedy and beam decoding.
     """
 
-    def __init__(self, source_vocabulary_size, target_vocabulary_size, units=128, embedding_dim=32, cell="lstm",
-                 attention=False, start_token=1, end_token=2, name="seq2seq", **kwargs):
+    def __init__(self, source_vocabulary_size=None, target_vocabulary_size=None, units=128, embedding_dim=32,
+                 cell="lstm", attention=False, start_token=1, end_token=2, vocabulary=None, reverse_source=False,
+                 max_output_length=20, name="seq2seq", **kwargs):
+        characters = None
+        if vocabulary is not None:  # text in, text out: both sides share the characters (tokens 3 …)
+            characters = CharacterVocabulary(vocabulary)
+            for argument, size in (("source_vocabulary_size", source_vocabulary_size),
+                                   ("target_vocabulary_size", target_vocabulary_size)):
+                if size is not None and size != characters.size:
+                    raise ValueError(f"`{argument}`={size!r} does not match `vocabulary` ({len(vocabulary)} "
+                                     f"characters + padding, start and end = {characters.size} tokens).")
+            if (start_token, end_token) != (START, END):
+                raise ValueError(f"With a `vocabulary` the start and end tokens are {START} and {END}.")
+            source_vocabulary_size = target_vocabulary_size = characters.size
+        elif source_vocabulary_size is None or target_vocabulary_size is None:
+            raise ValueError("Give `source_vocabulary_size` and `target_vocabulary_size`, or a `vocabulary`.")
         source_vocabulary_size = check_positive_int("source_vocabulary_size", source_vocabulary_size)
         target_vocabulary_size = check_positive_int("target_vocabulary_size", target_vocabulary_size)
         units = check_positive_int("units", units)
         embedding_dim = check_positive_int("embedding_dim", embedding_dim)
+        max_output_length = check_positive_int("max_output_length", max_output_length)
         cell = check_choice("cell", cell, SEQ2SEQ_CELLS)
-        if not isinstance(attention, bool):
-            raise ValueError(f"`attention` must be True or False, got {attention!r}.")
+        for argument, flag in (("attention", attention), ("reverse_source", reverse_source)):
+            if not isinstance(flag, bool):
+                raise ValueError(f"`{argument}` must be True or False, got {flag!r}.")
+        if reverse_source and characters is None:
+            raise ValueError("`reverse_source` applies to text; give a `vocabulary` too.")
         for argument, token in (("start_token", start_token), ("end_token", end_token)):
             if (isinstance(token, bool) or not isinstance(token, numbers.Integral)
                     or not 0 < token < target_vocabulary_size):
@@ -63,7 +88,8 @@ class Seq2Seq(ArgumentModel):
         self._arguments = dict(source_vocabulary_size=source_vocabulary_size,
                                target_vocabulary_size=target_vocabulary_size, units=units,
                                embedding_dim=embedding_dim, cell=cell, attention=attention,
-                               start_token=int(start_token), end_token=int(end_token))
+                               start_token=int(start_token), end_token=int(end_token), vocabulary=vocabulary,
+                               reverse_source=reverse_source, max_output_length=max_output_length)
 
         source = keras.Input(shape=(None,), dtype="int32", name="source")
         target_in = keras.Input(shape=(None,), dtype="int32", name="target_in")
@@ -86,11 +112,27 @@ class Seq2Seq(ArgumentModel):
         self.source_embedding, self.target_embedding = source_embedding, target_embedding
         self.encoder, self.decoder, self.attend, self.combine, self.output_layer = (
             encoder, decoder, attend, combine, output)
+        self.characters = characters
 
     # --- inference: the same layers, one step at a time -------------------------------------
 
+    def _check_source(self, source):
+        """Token rows (batch, steps) as int32, or one ValueError (empty sequences, unknown tokens)."""
+        source = np.asarray(source)
+        if source.ndim == 1:
+            source = source[None]
+        if source.ndim != 2 or not np.issubdtype(source.dtype, np.integer):
+            raise ValueError(f"`source` must be integer tokens of shape (batch, steps), got {source.dtype} "
+                             f"{source.shape}.")
+        if source.size == 0 or not (source != 0).any(axis=1).all():
+            raise ValueError("`source` holds an empty sequence (no token other than padding 0).")
+        if source.min() < 0 or source.max() >= self._arguments["source_vocabulary_size"]:
+            raise ValueError(f"`source` tokens must lie in 0 … {self._arguments['source_vocabulary_size'] - 1}, "
+                             f"found {source.min()} … {source.max()}.")
+        return source.astype("int32")
+
     def _encode(self, source):
-        source = ops.convert_to_tensor(np.asarray(source, "int32"))
+        source = ops.convert_to_tensor(source, "int32")
         mask = ops.not_equal(source, 0)
         encoded, *states = self.encoder(self.source_embedding(source), mask=mask)
         return encoded, states, mask
@@ -102,40 +144,60 @@ class Seq2Seq(ArgumentModel):
         if self.attend is not None:
             context = self.attend([decoded, encoded], mask=[None, source_mask])
             decoded = self.combine(ops.concatenate([decoded, context], axis=-1))
-        return np.asarray(self.output_layer(decoded))[:, 0], states
+        return self.output_layer(decoded)[:, 0], states
 
-    def greedy_decode(self, source, max_length=20):
+    def greedy_tokens(self, source, max_length=None):
+        """Greedy decoding in tensor ops (also inside a `tf.function`): tokens (batch, max_length),
+        0 from the end token on."""
+        max_length = self._arguments["max_output_length"] if max_length is None else max_length
+        encoded, states, source_mask = self._encode(source)
+        tokens = ops.full((ops.shape(encoded)[0],), self._arguments["start_token"], "int32")
+        steps = []
+        for _ in range(max_length):  # a short fixed unroll: no symbolic loop needed
+            probabilities, states = self._step(tokens, states, encoded, source_mask)
+            tokens = ops.cast(ops.argmax(probabilities, axis=-1), "int32")
+            steps.append(tokens)
+        tokens = ops.stack(steps, axis=1)
+        ended = ops.cumsum(ops.cast(ops.equal(tokens, self._arguments["end_token"]), "int32"), axis=1) > 0
+        return ops.where(ended, 0, tokens)
+
+    def greedy_decode(self, source, max_length=None):
         """The most probable next token at every step, for each source row (batch, steps) of tokens.
 
         Returns a list of token lists, each without the start and end tokens.
         """
-        max_length = check_positive_int("max_length", max_length)
-        encoded, states, source_mask = self._encode(source)
-        batch = int(encoded.shape[0])
-        tokens = np.full(batch, self._arguments["start_token"], "int32")
-        answers, finished = [[] for _ in range(batch)], np.zeros(batch, bool)
-        for _ in range(max_length):
-            probabilities, states = self._step(tokens, states, encoded, source_mask)
-            tokens = probabilities.argmax(axis=-1).astype("int32")
-            for row, token in enumerate(tokens):
-                if not finished[row]:
-                    if token == self._arguments["end_token"]:
-                        finished[row] = True
-                    else:
-                        answers[row].append(int(token))
-            if finished.all():
-                break
-        return answers
+        if max_length is not None:
+            max_length = check_positive_int("max_length", max_length)
+        tokens = np.asarray(self.greedy_tokens(self._check_source(source), max_length))
+        return [[int(token) for token in row if token != 0] for row in tokens]
 
-    def beam_decode(self, source, beam_width=3, max_length=20):
+    def translate(self, texts, beam_width=None):
+        """Answers (strings) to `texts` (a string or strings) for a model built with a `vocabulary`:
+        greedy decoding, or beam search with `beam_width`."""
+        if self.characters is None:
+            raise ValueError("This Seq2Seq has no `vocabulary`; decode tokens with greedy_decode or beam_decode.")
+        tokens = self.characters.encode(texts, reverse=self._arguments["reverse_source"])
+        if beam_width is None:
+            answers = self.greedy_decode(tokens)
+        else:
+            answers = self.beam_decode(tokens, beam_width=beam_width)
+        return self.characters.decode(answers)
+
+    def translate_strings(self, strings):
+        """tf.string (batch,) → tf.string (batch,) in TensorFlow ops: the exported `serve` endpoint."""
+        tokens = self.characters.tokenize(strings, reverse=self._arguments["reverse_source"])
+        return self.characters.detokenize(self.greedy_tokens(tokens))
+
+    def beam_decode(self, source, beam_width=3, max_length=None):
         """Beam search: the `beam_width` most probable partial answers are kept at every step; the
         answer is the finished one with the highest log-probability. Returns token lists as
         `greedy_decode` does (beam_width=1 is greedy decoding)."""
         beam_width = check_positive_int("beam_width", beam_width)
+        max_length = self._arguments["max_output_length"] if max_length is None else max_length
         max_length = check_positive_int("max_length", max_length)
         end = self._arguments["end_token"]
         answers = []
-        for row in np.asarray(source, "int32"):
+        for row in self._check_source(source):
             encoded, states, source_mask = self._encode(row[None])
             beams = [(0.0, [self._arguments["start_token"]], states)]
             finished = []
@@ -143,7 +205,7 @@ class Seq2Seq(ArgumentModel):
                 candidates = []
                 for score, tokens, beam_states in beams:
                     probabilities, new_states = self._step(np.array([tokens[-1]]), beam_states, encoded, source_mask)
-                    log_probabilities = np.log(np.maximum(probabilities[0], 1e-30))
+                    log_probabilities = np.log(np.maximum(np.asarray(probabilities)[0], 1e-30))
                     for token in np.argsort(-log_probabilities)[:beam_width]:
                         candidates.append((score + float(log_probabilities[token]), tokens + [int(token)], new_states))
                 candidates.sort(key=lambda candidate: -candidate[0])
@@ -158,8 +220,9 @@ class Seq2Seq(ArgumentModel):
 
 
 @register_builder
-def seq2seq(source_vocabulary_size, target_vocabulary_size, units=128, embedding_dim=32, cell="lstm",
-            attention=False, start_token=1, end_token=2, name="seq2seq"):
+def seq2seq(source_vocabulary_size=None, target_vocabulary_size=None, units=128, embedding_dim=32, cell="lstm",
+            attention=False, start_token=1, end_token=2, vocabulary=None, reverse_source=False, max_output_length=20,
+            name="seq2seq"):
     """A `Seq2Seq` encoder–decoder (see its docstring)."""
     return Seq2Seq(source_vocabulary_size, target_vocabulary_size, units, embedding_dim, cell, attention,
-                   start_token, end_token, name=name)
+                   start_token, end_token, vocabulary, reverse_source, max_output_length, name=name)

@@ -43,6 +43,8 @@ def export_model(model, path, sample=None, rtol=1e-5, atol=1e-6, extra_files=Non
     Monte-Carlo dropout uncertainties.
     """
     model = float32_model(model)
+    if getattr(model, "characters", None) is not None:  # a Seq2Seq over characters: strings in, strings out
+        return _export_text_model(model, path, sample, extra_files, input_range, replace)
     if sample is None:
         sample = sample_inputs(model)
     elif isinstance(sample, (list, tuple)):  # one array per input of a multi-input model
@@ -68,6 +70,36 @@ def export_model(model, path, sample=None, rtol=1e-5, atol=1e-6, extra_files=Non
             "input_shapes": [list(spec.shape[1:]) for spec in specs],
             "input_dtypes": [spec.dtype.name for spec in specs],
             "input_range": None if input_range is None else [float(input_range[0]), float(input_range[1])],
+        })
+        for name, data in (extra_files or {}).items():
+            write_json(temporary / name, data)
+    return path
+
+
+def _export_text_model(model, path, sample, extra_files, input_range, replace):
+    """`serve`: tf.string (batch,) → tf.string (batch,), tokenising and greedy decoding inside the graph.
+
+    Verified like any export: the reloaded endpoint must give exactly the strings the model gives.
+    `input_range` is (shortest, longest) training text; `mlkit predict` refuses longer texts.
+    """
+    characters = model.characters
+    if sample is None:  # any texts in the vocabulary do for the check
+        sample = [characters.characters[:3], characters.characters[::-1], characters.characters[-1]]
+    texts = characters.check([str(text) for text in np.asarray(sample).ravel()], "sample")
+    expected = model.translate_strings(tf.constant(texts)).numpy()
+    with atomic_directory(path, "export", replace=replace) as temporary:
+        archive = keras.export.ExportArchive()
+        archive.track(model)
+        archive.add_endpoint("serve", model.translate_strings,
+                             input_signature=[tf.TensorSpec([None], tf.string, name="text")])
+        archive.write_out(str(temporary), verbose=False)
+        reloaded = tf.saved_model.load(str(temporary))  # kept in a name: its variables must outlive the call
+        served = reloaded.serve(tf.constant(texts)).numpy()
+        if not np.array_equal(served, expected):
+            raise RuntimeError(f"Exported SavedModel answers {served[:3].tolist()}, the model {expected[:3].tolist()}.")
+        write_json(temporary / SERVING_METADATA, {
+            "input_shapes": [[]], "input_dtypes": ["string"], "vocabulary": characters.characters,
+            "input_range": None if input_range is None else [int(input_range[0]), int(input_range[1])],
         })
         for name, data in (extra_files or {}).items():
             write_json(temporary / name, data)
