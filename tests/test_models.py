@@ -220,6 +220,14 @@ CASES = {
          rng.integers(1, 5, (8, 3))), "sparse_categorical_crossentropy", (8, 3, 5),
         6 * 2 + 5 * 2 + 2 * (4 * 3 * (2 + 3 + 1) + 9) + (3 * 5 + 5),
     ),
+    # a text model: 4 characters + padding, start, end = 7 tokens on both sides; GRU 3·3·(2+3) + 2·3·3 biases
+    "seq2seq_gru_text": (
+        models.seq2seq, {"vocabulary": "abcd", "units": 3, "embedding_dim": 2, "cell": "gru", "reverse_source": True,
+                         "max_output_length": 4},
+        ([rng.integers(3, 7, (8, 4)).astype("int32"), rng.integers(1, 7, (8, 3)).astype("int32")],
+         rng.integers(1, 7, (8, 3))), "sparse_categorical_crossentropy", (8, 3, 7),
+        2 * 7 * 2 + 2 * (3 * 3 * (2 + 3) + 2 * 3 * 3) + (3 * 7 + 7),
+    ),
     "sequence_model_simple_rnn": (models.sequence_model, {"input_shape": (5, 1), "cell": "simple", "units": (3,)},
                                   _regression((8, 5, 1)), "mse", (8, 1), 3 * (1 + 3 + 1) + 4),
 }
@@ -434,6 +442,12 @@ def test_keras_files_load_in_a_fresh_process_with_safe_mode(tmp_path, fresh_pyth
 def test_saved_model_export_round_trip(name, tmp_path):
     builder, kwargs, (inputs, _), *_rest = CASES[name]
     model = builder(**kwargs)
+    if getattr(model, "characters", None) is not None:  # a text model: strings in, strings out
+        texts = model.characters.decode(inputs[0])
+        path = export_model(model, tmp_path / "export", texts)
+        reloaded = tf.saved_model.load(str(path))
+        assert [answer.decode() for answer in reloaded.serve(tf.constant(texts)).numpy()] == model.translate(texts)
+        return
     path = export_model(model, tmp_path / "export", inputs)
     reloaded = tf.saved_model.load(str(path))
     arguments = [tf.constant(part) for part in inputs] if isinstance(inputs, list) else [tf.constant(inputs)]

@@ -9,7 +9,7 @@ from mlkit.recipes import get_recipe, list_recipes, recipe_names
 
 EXPECTED_RECIPES = {"cars", "cats_dogs", "coffee_roasting", "kmeans_segmentation", "lda_vs_pca", "mnist_cnn",
                     "mnist_autoencoders", "sparse_features", "stacked_pretraining", "linear_autoassociator",
-                    "adding_problem", "sunspots",
+                    "adding_problem", "sunspots", "addition",
                     "mnist_dnn", "pca_faces", "shapes_segmentation", "xor", "xps"}
 
 
@@ -272,6 +272,29 @@ def test_adding_problem_smoke(tmp_path):
     assert (tmp_path / "run" / "plots" / "learning_curves.png").is_file()
     with pytest.raises(ValueError, match="`cells`"):
         get_recipe("adding_problem").run({"out": str(tmp_path / "bad"), "cells": ["lstm", "transformer"]})
+
+
+@pytest.mark.slow
+def test_addition_smoke(tmp_path):
+    from mlkit.serving import load_saved_model
+
+    metrics = get_recipe("addition").run(
+        {"out": str(tmp_path / "run"), "pairs": 600, "validation_size": 100, "test_size": 100, "digits": 2,
+         "epochs": 1, "units": 8, "embedding_dim": 4, "cells": ["gru"], "attention": [True], "reverse": [True, False],
+         "jit_compile": False})
+    assert set(metrics["variants"]) == {"gru-attention-reversed", "gru-attention"}
+    for name, result in metrics["variants"].items():
+        assert 0 <= result["test_exact_match"] <= result["test_per_character_accuracy"] <= 1
+        assert result["reaches_goal"] == (result["test_exact_match"] >= 0.99)
+        served = load_saved_model(tmp_path / "run" / "export" / name)
+        assert served.takes_text and served.input_range == (3, 5)  # "1+2" … "12+34"
+        answers = served.predict_texts(["12+34", "5+6"], "texts")
+        assert len(answers) == 2 and all(set(answer) <= set("0123456789+") for answer in answers)
+    assert (tmp_path / "run" / "plots" / "learning_curves.png").is_file()
+    with pytest.raises(ValueError, match="`reverse`"):
+        get_recipe("addition").run({"out": str(tmp_path / "bad"), "reverse": []})
+    with pytest.raises(ValueError, match="`pairs`"):
+        get_recipe("addition").run({"out": str(tmp_path / "bad"), "pairs": 1000, "test_size": 1000})
 
 
 @pytest.mark.slow

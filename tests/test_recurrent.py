@@ -8,6 +8,7 @@ import keras
 
 from mlkit import models
 from mlkit.layers import PeepholeLSTMCell
+from mlkit_cli import main
 
 rng = np.random.default_rng(0)
 
@@ -121,3 +122,115 @@ def test_seq2seq_decoding_reproduces_a_memorised_mapping(attention):
     assert model.beam_decode(source, beam_width=3, max_length=8) == targets
     with pytest.raises(ValueError, match="`beam_width`"):
         model.beam_decode(source, beam_width=0)
+
+
+# --- text: character vocabularies, the addition data, strings in and out -----------------------
+
+def test_character_vocabulary_numpy_and_tensorflow_agree():
+    from mlkit.data.text import CharacterVocabulary
+
+    vocabulary = CharacterVocabulary("0123456789+")
+    texts = ["12+345", "7+8", "999+1"]
+    for reverse in (False, True):
+        tokens = vocabulary.encode(texts, reverse=reverse)
+        assert tokens.shape == (3, 6) and tokens.dtype == np.int32
+        np.testing.assert_array_equal(vocabulary.tokenize(tf.constant(texts), reverse=reverse).numpy(), tokens)
+    assert vocabulary.encode(["7+8"], reverse=True).tolist() == [[3 + 8, 3 + 10, 3 + 7]]
+    assert vocabulary.decode(vocabulary.encode(texts)) == texts
+    with_ends = vocabulary.encode(texts, length=8, start=True, end=True)
+    assert with_ends[1].tolist() == [1, 10, 13, 11, 2, 0, 0, 0]
+    assert vocabulary.decode(with_ends) == texts
+    # an end token cuts the answer; what follows it is ignored on both sides
+    rows = np.array([[4, 5, 2, 6], [3, 0, 0, 0]], "int32")
+    assert vocabulary.decode(rows) == ["12", "0"]
+    assert [text.decode() for text in vocabulary.detokenize(rows).numpy()] == ["12", "0"]
+
+
+def test_character_vocabulary_refuses_bad_vocabularies_and_texts():
+    from mlkit.data.text import CharacterVocabulary
+
+    with pytest.raises(ValueError, match="`vocabulary` repeats '1'"):
+        CharacterVocabulary("0112")
+    with pytest.raises(ValueError, match="`vocabulary` must be a non-empty string"):
+        CharacterVocabulary("")
+    vocabulary = CharacterVocabulary("0123456789+")
+    with pytest.raises(ValueError, match="outside the model's vocabulary: 'a'"):
+        vocabulary.encode(["12+3", "1a+2"])
+    with pytest.raises(ValueError, match=r"`texts`\[1\] is an empty string"):
+        vocabulary.encode(["1", ""])
+    with pytest.raises(ValueError, match="`texts` is empty"):
+        vocabulary.encode([])
+    with pytest.raises(ValueError, match="longer than `length`=3"):
+        vocabulary.encode(["12+34"], length=3)
+    with pytest.raises(ValueError, match="trained on at most 7"):
+        vocabulary.check(["123+4567"], max_length=7)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="outside the vocabulary"):
+        vocabulary.tokenize(tf.constant(["1+x"]))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="empty string"):
+        vocabulary.tokenize(tf.constant(["1+2", ""]))
+
+
+def test_addition_questions_are_distinct_and_answered_right():
+    from mlkit.data.text import addition_problem
+
+    questions, answers = addition_problem(3000, digits=3, seed=4)
+    assert len(questions) == 3000
+    pairs = {tuple(sorted(map(int, question.split("+")))) for question in questions}
+    assert len(pairs) == 3000  # a+b and b+a count once
+    assert all(int(answer) == sum(map(int, question.split("+"))) for question, answer in zip(questions, answers))
+    assert max(len(question) for question in questions) == 7 and min(len(question) for question in questions) == 3
+    assert addition_problem(50, digits=5, seed=1) == addition_problem(50, digits=5, seed=1)
+    with pytest.raises(ValueError, match="`digits`"):
+        addition_problem(10, digits=0)
+    with pytest.raises(ValueError, match="`num_examples`"):
+        addition_problem(100, digits=1)  # only 55 distinct one-digit questions
+
+
+def test_seq2seq_vocabulary_must_match_the_token_counts():
+    with pytest.raises(ValueError, match="`source_vocabulary_size`=12 does not match `vocabulary`"):
+        models.seq2seq(source_vocabulary_size=12, vocabulary="0123456789+")
+    with pytest.raises(ValueError, match="`reverse_source` applies to text"):
+        models.seq2seq(5, 5, reverse_source=True)
+    with pytest.raises(ValueError, match="or a `vocabulary`"):
+        models.seq2seq(source_vocabulary_size=5)
+    model = models.seq2seq(vocabulary="ab", units=3, embedding_dim=2)
+    with pytest.raises(ValueError, match="empty sequence"):
+        model.greedy_decode(np.zeros((2, 3), "int32"))
+    with pytest.raises(ValueError, match="`source` tokens must lie in 0 … 4"):
+        model.greedy_decode(np.array([[3, 7]]))
+    with pytest.raises(ValueError, match="no `vocabulary`"):
+        models.seq2seq(5, 5, units=2).translate(["ab"])
+
+
+def test_text_seq2seq_learns_a_mapping_and_serves_strings(tmp_path, capsys):
+    """Reversing short strings: learnt, then exported; `mlkit predict` answers text and refuses bad text."""
+    from mlkit.training import export_model
+
+    keras.utils.set_random_seed(0)
+    texts = ["abc", "ba", "cab", "acb", "bb", "ca"]
+    answers = [text[::-1] for text in texts]
+    model = models.seq2seq(vocabulary="abc", units=32, embedding_dim=8, reverse_source=True, max_output_length=5)
+    vocabulary = model.characters
+    source = vocabulary.encode(texts, reverse=True)
+    target_in = vocabulary.encode(answers, length=4, start=True)
+    target_out = vocabulary.encode(answers, length=4, end=True)
+    model.compile(keras.optimizers.Adam(0.02), loss="sparse_categorical_crossentropy")
+    model.fit([source, target_in], target_out, epochs=80, batch_size=6, verbose=0)
+    assert model.translate(texts) == answers
+    assert model.translate(texts, beam_width=2) == answers
+
+    path = export_model(model, tmp_path / "export", texts, input_range=(2, 3))
+    reloaded = tf.saved_model.load(str(path))
+    served = [answer.decode() for answer in reloaded.serve(tf.constant(texts)).numpy()]
+    assert served == answers
+    assert main(["predict", str(path), "cab"]) == 0
+    assert capsys.readouterr().out == "bac\n"
+    (tmp_path / "questions.txt").write_text("abc\nba\n")
+    assert main(["predict", str(path), str(tmp_path / "questions.txt"), "--output", str(tmp_path / "answers.txt")]) == 0
+    assert (tmp_path / "answers.txt").read_text() == "cba\nab\n"
+    capsys.readouterr()
+    for bad, message in (("abx", "outside the model's vocabulary: 'x'"), ("", "the input text is empty"),
+                         ("abca", "trained on at most 3")):
+        assert main(["predict", str(path), bad]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == "" and captured.err.count("\n") == 1 and message in captured.err, captured.err
