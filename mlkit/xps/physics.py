@@ -33,6 +33,9 @@ _SHELL_NAMES = (
 _GROUP_SIZES = {"L": 3, "M": 5, "N": 7}
 _AUGER_GROUPS = (("K", "L", "KLL"), ("L3", "M", "LMM"), ("M5", "N", "MNN"))
 AUGER_BRANCHING = 0.6  # share of the X-hole decays in the main XYY line
+# Holes that end in a group's Auger decay: Coster–Kronig transitions move L1/L2 holes to L3 (M4 to
+# M5) first, so a measured table of a group's features shares all of their intensity.
+_FEEDING_SHELLS = {"KLL": ("K",), "LMM": ("L1", "L2", "L3"), "MNN": ("M4", "M5")}
 AUGER_EXTRA_WIDTH = 3.0  # eV, Auger lines are multiplets: much broader than photolines
 VALENCE_BINDING = 30.0  # eV; shells bound less tightly are valence bands…
 VALENCE_WIDTH = 3.0  # eV …and drawn this broad
@@ -121,13 +124,25 @@ def _reference_lines(z, lines, photon_energy):
     augers = [line for line in moved if line.auger]
     if not augers:
         return moved
-    # The table's main feature replaces the Z+1 group closest to it; its intensity is shared out.
+    # The table's main feature replaces the Z+1 group closest to it. The table lists the whole
+    # group, so it shares what every feeding hole gives, not the main line's share of the initial
+    # holes: measured Ni LMM (640 eV) / Ni 2p3/2 on the Ni metal survey is 1.1, against 0.39 from
+    # σ(L3)·(1−ω)·0.6 and 1.2 from (σ(L1)+σ(L2)+σ(L3))·(1−ω).
     main_binding = photon_energy - table[0][0]
     replaced = min(augers, key=lambda line: abs(line.binding_energy - main_binding))
+    initial = {"KLL": "K", "LMM": "L3", "MNN": "M5"}[replaced.name]
+    feeding = sum(_subshell_cross_section(z, shell, photon_energy) for shell in _FEEDING_SHELLS[replaced.name])
+    group = replaced.intensity / AUGER_BRANCHING * feeding / _subshell_cross_section(z, initial, photon_energy)
     total = sum(weight for _, weight in table)
-    extra = [dataclasses.replace(replaced, binding_energy=photon_energy - kinetic,
-                                 intensity=replaced.intensity * weight / total) for kinetic, weight in table]
+    extra = [dataclasses.replace(replaced, binding_energy=photon_energy - kinetic, intensity=group * weight / total)
+             for kinetic, weight in table]
     return [line for line in moved if line is not replaced] + extra
+
+
+def _subshell_cross_section(z, shell, photon_energy):
+    xraylib = _xraylib()
+    value = _safe(xraylib.CS_Photo_Partial, z, getattr(xraylib, f"{shell}_SHELL"), photon_energy / 1000.0)
+    return (value or 0.0) * xraylib.AtomicWeight(z)
 
 
 def _element_lines(z, photon_energy, max_binding_energy):
