@@ -155,6 +155,23 @@ def test_mg_source_moves_auger_lines_but_not_photolines():
     assert al_auger - mg_auger == pytest.approx(1486.6 - 1253.6, abs=1.0)
 
 
+def test_auger_groups_carry_every_feeding_hole():
+    """Ni LMM takes the L1, L2 and L3 holes (Coster-Kronig): its total is (σ2s + σ2p)(1 − ω_L3),
+    2.9x the 60 % share of the L3 holes alone, which left the Ni LMM at 640 eV a third of the
+    measured strength (read as Mn 2p)."""
+    def lmm_over_2p32(option):
+        lines = physics.element_lines(28, physics.PHOTON_ENERGIES["Al"], 1200.0, "reference", option)
+        lmm = sum(line.intensity for line in lines if line.auger and 600 < line.binding_energy < 800)
+        return lmm / next(line.intensity for line in lines if line.name == "L3")
+
+    group, main_line = lmm_over_2p32("group"), lmm_over_2p32("main_line")
+    sigma = {shell: physics.cross_section("Ni", shell) for shell in ("L1", "L2", "L3")}
+    assert group / main_line == pytest.approx(sum(sigma.values()) / sigma["L3"] / physics.AUGER_BRANCHING, rel=1e-6)
+    assert 2.5 < group / main_line < 3.5
+    with pytest.raises(ValueError, match="`auger_intensity`"):
+        XPSSimulator(auger_intensity="all")
+
+
 @pytest.mark.parametrize("settings", [
     {"source": "Cu"}, {"energy_range": (0, 1500)}, {"points": 3}, {"resolution_range": (2.0, 1.0)},
     {"max_elements": 0}, {"normalization": "peak"}, {"background_scale_range": (0.5, 1.2)},

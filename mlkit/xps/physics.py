@@ -35,6 +35,7 @@ _AUGER_GROUPS = (("K", "L", "KLL"), ("L3", "M", "LMM"), ("M5", "N", "MNN"))
 AUGER_BRANCHING = 0.6  # share of the X-hole decays in the main XYY line
 # Holes that end in a group's Auger decay: Coster–Kronig transitions move L1/L2 holes to L3 (M4 to
 # M5) first, so a measured table of a group's features shares all of their intensity.
+AUGER_INTENSITIES = ("group", "main_line")
 _FEEDING_SHELLS = {"KLL": ("K",), "LMM": ("L1", "L2", "L3"), "MNN": ("M4", "M5")}
 AUGER_EXTRA_WIDTH = 3.0  # eV, Auger lines are multiplets: much broader than photolines
 VALENCE_BINDING = 30.0  # eV; shells bound less tightly are valence bands…
@@ -92,7 +93,7 @@ LINE_ENERGIES = ("reference", "xraylib")
 
 
 @functools.lru_cache(maxsize=None)
-def element_lines(z, photon_energy, max_binding_energy, energies="xraylib"):
+def element_lines(z, photon_energy, max_binding_energy, energies="xraylib", auger_intensity="group"):
     """All photoelectron and main Auger lines of element `z` with 0 < BE ≤ max.
 
     Spin–orbit partners come out as separate subshells (L2/L3 = 2p1/2 / 2p3/2, …).
@@ -100,16 +101,21 @@ def element_lines(z, photon_energy, max_binding_energy, energies="xraylib"):
     `energies="reference"` moves the photolines to solid-state handbook energies and uses
     measured Auger energies where known (`mlkit.xps.reference_lines`); "xraylib" keeps the
     absorption-edge energies and the Z+1 Auger estimate.
+    `auger_intensity` (measured Auger tables only): "group" shares the intensity of every hole that
+    ends in the group's decay among the table's features; "main_line" shares only the main line's
+    share (AUGER_BRANCHING) of the initial-hole decays, as the Z+1 estimate does.
     """
     if energies not in LINE_ENERGIES:
         raise ValueError(f"`energies` must be one of {LINE_ENERGIES}, got {energies!r}.")
+    if auger_intensity not in AUGER_INTENSITIES:
+        raise ValueError(f"`auger_intensity` must be one of {AUGER_INTENSITIES}, got {auger_intensity!r}.")
     lines = _element_lines(z, photon_energy, max_binding_energy + 20.0)
     if energies == "reference":
-        lines = _reference_lines(z, lines, photon_energy)
+        lines = _reference_lines(z, lines, photon_energy, auger_intensity)
     return tuple(line for line in lines if 0 < line.binding_energy <= max_binding_energy)
 
 
-def _reference_lines(z, lines, photon_energy):
+def _reference_lines(z, lines, photon_energy, auger_intensity="group"):
     from mlkit.xps.reference_lines import AUGER_LINES, MAIN_LINES
 
     symbol = _xraylib().AtomicNumberToSymbol(z)
@@ -133,6 +139,8 @@ def _reference_lines(z, lines, photon_energy):
     initial = {"KLL": "K", "LMM": "L3", "MNN": "M5"}[replaced.name]
     feeding = sum(_subshell_cross_section(z, shell, photon_energy) for shell in _FEEDING_SHELLS[replaced.name])
     group = replaced.intensity / AUGER_BRANCHING * feeding / _subshell_cross_section(z, initial, photon_energy)
+    if auger_intensity == "main_line":
+        group = replaced.intensity
     total = sum(weight for _, weight in table)
     extra = [dataclasses.replace(replaced, binding_energy=photon_energy - kinetic, intensity=group * weight / total)
              for kinetic, weight in table]

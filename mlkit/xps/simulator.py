@@ -125,6 +125,10 @@ class XPSSimulator:
             lower binding energy, 6.4/3.2 % (Al) of the line: non-monochromatised sources.
         plasmons: bulk-plasmon loss replicas (one and two plasmons) of every line of the
             free-electron-like solids (Na, Mg, Al, Si, …; `reference_lines.PLASMONS`).
+        auger_intensity: "group" (measured Auger features share the intensity of every hole that
+            decays into their group, Coster–Kronig transfers included: Ni LMM / Ni 2p3/2 1.2, measured
+            1.1 on the Ni metal survey) or "main_line" (the main line's 60 % share of the initial
+            holes only: 0.39); "reference" energies only.
         excluded_elements: never drawn (e.g. radioactive Tc); the classes stay 80.
         oxygen_probability: share of samples that contain O whatever else is drawn (most real
             surfaces are oxidised).
@@ -154,6 +158,7 @@ class XPSSimulator:
         truncation_low_max=30.0,
         truncation_high_min=1000.0,
         line_energies="reference",
+        auger_intensity="group",
         satellites=True,
         transmission_exponent_range=None,
         extra_background_range=(0.0, 0.0),
@@ -198,6 +203,8 @@ class XPSSimulator:
                              f"got {truncation_low_max!r} and {truncation_high_min!r} in {energy_range!r}.")
         if line_energies not in physics.LINE_ENERGIES:
             raise ValueError(f"`line_energies` must be one of {physics.LINE_ENERGIES}, got {line_energies!r}.")
+        if auger_intensity not in physics.AUGER_INTENSITIES:
+            raise ValueError(f"`auger_intensity` must be one of {physics.AUGER_INTENSITIES}, got {auger_intensity!r}.")
         if transmission_exponent_range is not None:
             transmission_exponent_range = tuple(float(v) for v in _check_range(
                 "transmission_exponent_range", transmission_exponent_range, minimum=-2.0))
@@ -213,6 +220,7 @@ class XPSSimulator:
         if not overlayer_oxygen_ratio >= 0:
             raise ValueError(f"`overlayer_oxygen_ratio` must be non-negative, got {overlayer_oxygen_ratio!r}.")
         self.line_energies = line_energies
+        self.auger_intensity = auger_intensity
         self.satellites = bool(satellites)
         self.transmission_exponent_range = transmission_exponent_range
         self.extra_background_range = tuple(float(v) for v in extra_background_range)
@@ -268,6 +276,7 @@ class XPSSimulator:
             "truncation_low_max": self.truncation_low_max,
             "truncation_high_min": self.truncation_high_min,
             "line_energies": self.line_energies,
+            "auger_intensity": self.auger_intensity,
             "satellites": self.satellites,
             "transmission_exponent_range": (None if self.transmission_exponent_range is None
                                             else list(self.transmission_exponent_range)),
@@ -391,7 +400,8 @@ class XPSSimulator:
 
     def _element_lines(self, z):
         # Lines up to 3 FWHM beyond the window still put tails into it.
-        return physics.element_lines(z, self.photon_energy, self.energy_range[1] + 30.0, self.line_energies)
+        return physics.element_lines(z, self.photon_energy, self.energy_range[1] + 30.0, self.line_energies,
+                                     self.auger_intensity)
 
     @functools.cached_property
     def templates(self):
