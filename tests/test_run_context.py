@@ -32,10 +32,25 @@ def test_merge_config_checks_types_and_signs_against_the_defaults():
         ("seed", -1, "`seed` must be non-negative"),
         ("clipnorm", "big", "`clipnorm` must be a finite number"),
         ("schedule", "linear", "`schedule` must be \"cosine\""),
+        ("jit_compile", "yes", "`jit_compile` must be true, false or \"auto\""),
+        ("jit_compile", 1, "`jit_compile` must be true, false or \"auto\""),
         ("epoch", 3, "Unknown config key"),
     ]:
         with pytest.raises(ValueError, match=message):
-            merge_config(DEFAULTS, {key: value})
+            merge_config({**DEFAULTS, "jit_compile": "auto"}, {key: value})
+
+
+def test_jit_compile_auto_means_xla_on_a_cpu_only_machine(tmp_path):
+    import tensorflow as tf
+
+    defaults = {**DEFAULTS, "jit_compile": "auto"}
+    cpu_only = not tf.config.list_logical_devices("GPU") and not tf.config.list_logical_devices("TPU")
+    for setting, expected in (("auto", True if cpu_only else "auto"), (False, False), (True, True)):
+        with start_run("demo", defaults, {"out": str(tmp_path / str(setting)), "jit_compile": setting,
+                                           "strategy": "default"}) as run:
+            assert run.jit_compile == expected
+    with start_run("demo", DEFAULTS, {"out": str(tmp_path / "none")}) as run:
+        assert run.jit_compile is False  # recipes without the setting compile as Keras does by default
 
 
 def test_start_run_gives_config_batch_optimizer_and_records_models(tmp_path):
