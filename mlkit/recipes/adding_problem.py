@@ -3,8 +3,9 @@ GRU on the same sequences with the same budget (width, epochs, optimizer, gradie
 
 Each sequence has T steps (100 by default) of a value and a marker; the target is the sum of the
 two marked values, one in each half. Predicting the constant gives MSE 1/6 ≈ 0.167. Goal: LSTM and
-GRU below 0.01 test MSE; SimpleRNN is expected to stay near 0.167 at T = 100, since its gradient
-vanishes over the distance between the markers and the end.
+GRU below 0.01 test MSE. SimpleRNN was expected to stay near 0.167 at T = 100 (its gradient vanishes
+over the distance between the markers and the end); with Keras' orthogonal recurrent initialisation
+and gradient clipping it leaves the plateau late instead (seed 0: 18 epochs on it, test 0.0080).
 """
 
 import math
@@ -62,7 +63,7 @@ def run(config=None, overwrite=False):
 
         figure, axis = plt.subplots(figsize=(7, 4.5))
         for cell, history in histories.items():
-            axis.plot(history["epoch"] + 1, history["val_loss"], marker=".", label=f"{cell} (test {results[cell]['test_mse']:.4f})")
+            axis.plot(history["epoch"] + 1, history["val_loss"], marker=".", label=f"{cell} (test {results[cell]['test_mse']:.2g})")
         axis.axhline(constant_mse, color="gray", linestyle="--", label=f"constant 1 ({constant_mse:.3f})")
         axis.axhline(config["goal_mse"], color="tab:red", linestyle=":", label=f"goal {config['goal_mse']:g}")
         axis.set_yscale("log")
