@@ -11,7 +11,6 @@ strings: `mlkit predict RUN/export/lstm-reversed 123+456` prints 579.
 """
 
 import itertools
-import math
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -100,8 +99,7 @@ def run(config=None, overwrite=False):
                 model = seq2seq(vocabulary=VOCABULARY, units=config["units"], embedding_dim=config["embedding_dim"],
                                 cell=cell, attention=attention, reverse_source=reverse,
                                 max_output_length=digits + 2, name=name.replace("-", "_"))
-                total = config["epochs"] * math.ceil(len(splits["train"][0]) / batch)
-                model.compile(optimizer=run.optimizer(total_steps=total), loss="sparse_categorical_crossentropy",
+                model.compile(optimizer=run.optimizer(total_steps=run.total_steps(len(splits["train"][0]))), loss="sparse_categorical_crossentropy",
                               metrics=["accuracy"], jit_compile=run.jit_compile)
             run.record_model(name, model)
             best, history = fit(model, training_dataset(splits["train"], batch, shuffle=True, seed=seed),

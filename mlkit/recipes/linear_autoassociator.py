@@ -9,7 +9,6 @@ MSE of both. The digits are centred first, as PCA centres them (the biases could
 but gradient descent learns it slowly).
 """
 
-import math
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -45,8 +44,7 @@ def run(config=None, overwrite=False):
         with run.strategy.scope():
             model = autoencoder(input_shape=(digits.shape[1],), code_size=k, activation="linear",
                                 code_activation="linear", output_activation="linear", name="linear_autoassociator")
-            steps = config["epochs"] * math.ceil(len(centred) / run.global_batch_size)
-            model.compile(optimizer=run.optimizer(total_steps=steps), loss=model.reconstruction_loss)
+            model.compile(optimizer=run.optimizer(total_steps=run.total_steps(len(centred))), loss=model.reconstruction_loss)
         run.record_model("model", model)
         best, history = fit(model, array_dataset(centred, centred, run.global_batch_size, shuffle=True,
                                                  seed=config["seed"]), None, run, config["epochs"])

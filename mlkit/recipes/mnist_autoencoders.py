@@ -12,7 +12,6 @@ The offline 5,000-digit subset is the default; `--set data_dir=DIR` with the IDX
 `source=tfds`) uses all 70,000.
 """
 
-import math
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -51,8 +50,7 @@ def run(config=None, overwrite=False):
         def trained(name, make_model):
             with run.strategy.scope():
                 model = make_model()
-                steps = config["epochs"] * math.ceil(len(train) / run.global_batch_size)
-                model.compile(optimizer=run.optimizer(total_steps=steps), loss=model.reconstruction_loss)
+                model.compile(optimizer=run.optimizer(total_steps=run.total_steps(len(train))), loss=model.reconstruction_loss)
             run.record_model(name, model)
             batch = run.global_batch_size
             best, history = fit(model, array_dataset(train, train, batch, shuffle=True, seed=config["seed"]),

@@ -14,7 +14,6 @@ What the filters look like is measured, not only drawn:
 - edge-like: both. The same measures of the untrained (random) filters are the reference.
 """
 
-import math
 
 import numpy as np
 
@@ -106,8 +105,7 @@ def run(config=None, overwrite=False):
                                     sparsity=rho, sparsity_weight=config["sparsity_weight"], overcomplete=True,
                                     weight_decay=config["weight_decay"],
                                     name=name)
-                steps = config["epochs"] * math.ceil(len(train) / batch)
-                model.compile(optimizer=run.optimizer(total_steps=steps), loss=model.reconstruction_loss)
+                model.compile(optimizer=run.optimizer(total_steps=run.total_steps(len(train))), loss=model.reconstruction_loss)
             run.record_model(name, model)
             initial = _unit_filters(model)
             best, history = fit(model, array_dataset(train, train, batch, shuffle=True, seed=config["seed"]),

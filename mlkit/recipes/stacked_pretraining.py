@@ -8,7 +8,6 @@ Both arms stop early on the labelled validation split, the same for both. Whiche
 out is reported.
 """
 
-import math
 
 import keras
 import matplotlib.pyplot as plt
@@ -69,7 +68,7 @@ def run(config=None, overwrite=False):
                         corruption_rate=config["corruption_rate"], seed=seed)
                     pretraining[f"seed_{seed}"] = summary
                 with run.strategy.scope():
-                    steps = config["finetune_epochs"] * math.ceil(labelled_count / batch)
+                    steps = seed_run.total_steps(labelled_count, epochs=config["finetune_epochs"])
                     model.compile(optimizer=seed_run.optimizer(total_steps=steps),
                                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
                 run.record_model(arm, model)

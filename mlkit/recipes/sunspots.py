@@ -8,7 +8,6 @@ The networks read the previous `window` years, scaled by the training maximum, a
 the last `validation_years` of the training span.
 """
 
-import math
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -59,8 +58,7 @@ def run(config=None, overwrite=False):
         for cell in config["cells"]:
             with run.strategy.scope():
                 model = sequence_model(input_shape=(window, 1), cell=cell, units=(config["units"],), name=cell)
-                total = config["epochs"] * math.ceil(train.sum() / batch)
-                model.compile(optimizer=run.optimizer(total_steps=total), loss="mse", metrics=["mae"])
+                model.compile(optimizer=run.optimizer(total_steps=run.total_steps(train.sum())), loss="mse", metrics=["mae"])
             run.record_model(cell, model)
             best, history = fit(model, array_dataset(inputs[train], targets[train], batch, shuffle=True,
                                                      seed=config["seed"]),

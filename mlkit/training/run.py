@@ -18,6 +18,7 @@ this run created and trained nothing in is removed again on failure.
 """
 
 import contextlib
+import math
 import numbers
 import shutil
 
@@ -138,6 +139,12 @@ class Run:
         if "batch_size" not in self.config:
             raise ValueError(f"Recipe {self.recipe!r} has no `batch_size` setting.")
         return self.config["batch_size"] * self.strategy.num_replicas_in_sync
+
+    def total_steps(self, num_examples, epochs=None):
+        """Training steps of the run: `epochs` (default: the config's) × ⌈examples / global batch⌉,
+        what `schedule="cosine"` decays over."""
+        epochs = self.config["epochs"] if epochs is None else epochs
+        return int(epochs) * math.ceil(int(num_examples) / self.global_batch_size)
 
     def optimizer(self, total_steps=None, **overrides):
         """A fresh Keras optimizer from the config (optimizer, learning_rate, schedule, clipnorm).
