@@ -123,10 +123,14 @@ def run(config=None, overwrite=False):
 
 
 def _plot_learning_curves(histories, results, path):
+    """Colour by cell, solid lines for reversed questions, round markers for attention."""
+    colours = {"lstm": "tab:blue", "gru": "tab:red", "peephole": "tab:green"}
     figure, axis = plt.subplots(figsize=(8, 5))
     for name, history in histories.items():
-        axis.plot(history["epoch"] + 1, 1 - history["val_accuracy"], marker=".",
-                  label=f"{name} (exact {100 * results[name]['test_exact_match']:.1f} %)")
+        result = results[name]
+        axis.plot(history["epoch"] + 1, 1 - history["val_accuracy"], color=colours[result["cell"]],
+                  linestyle="-" if result["reversed"] else "--", marker="o" if result["attention"] else ".",
+                  markersize=4, label=f"{name} (exact {100 * result['test_exact_match']:.1f} %)")
     axis.set_yscale("log")
     axis.set_xlabel("epoch")
     axis.set_ylabel("validation token error (teacher forced)")
