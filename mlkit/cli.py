@@ -95,6 +95,10 @@ def _predict(args):
     if args.output:
         _check_output_file(Path(args.output), args.overwrite)
     served = load_saved_model(args.model_dir)
+    if args.output:  # the file type before any work: answers are text for a text model, numbers otherwise
+        allowed = (".txt", ".csv") if served.takes_text else (".npy", ".csv")
+        if Path(args.output).suffix.lower() not in allowed:
+            raise MlkitError(f"--output must end in {' or '.join(allowed)} for this model, got {Path(args.output).name}")
     if served.takes_text:  # strings in, strings out (e.g. the addition recipe's "123+456" → "579")
         answers = served.predict_texts(*read_texts(args.input))
         if args.output:

@@ -229,6 +229,9 @@ def test_text_seq2seq_learns_a_mapping_and_serves_strings(tmp_path, capsys):
     assert main(["predict", str(path), str(tmp_path / "questions.txt"), "--output", str(tmp_path / "answers.txt")]) == 0
     assert (tmp_path / "answers.txt").read_text() == "cba\nab\n"
     capsys.readouterr()
+    assert main(["predict", str(path), "ab", "--output", str(tmp_path / "answers.npy")]) == 2
+    assert "--output must end in .txt or .csv" in capsys.readouterr().err
+    assert not (tmp_path / "answers.npy").exists()
     for bad, message in (("abx", "outside the model's vocabulary: 'x'"), ("", "the input text is empty"),
                          ("abca", "trained on at most 3")):
         assert main(["predict", str(path), bad]) == 2
