@@ -90,15 +90,13 @@ def _export(args):
 def _predict(args):
     import numpy as np
 
-    from mlkit.serving import load_saved_model, read_examples, read_texts, write_predictions
+    from mlkit.serving import check_output_type, load_saved_model, read_examples, read_texts, write_predictions
 
     if args.output:
         _check_output_file(Path(args.output), args.overwrite)
     served = load_saved_model(args.model_dir)
-    if args.output:  # the file type before any work: answers are text for a text model, numbers otherwise
-        allowed = (".txt", ".csv") if served.takes_text else (".npy", ".csv")
-        if Path(args.output).suffix.lower() not in allowed:
-            raise MlkitError(f"--output must end in {' or '.join(allowed)} for this model, got {Path(args.output).name}")
+    if args.output:  # the file type before any work
+        check_output_type(args.output, served.takes_text)
     if served.takes_text:  # strings in, strings out (e.g. the addition recipe's "123+456" → "579")
         answers = served.predict_texts(*read_texts(args.input))
         if args.output:

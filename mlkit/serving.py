@@ -202,14 +202,20 @@ def _read_numeric_csv(path):
         raise ValueError(f"{path} has non-numeric values ({error}).") from None
 
 
+def check_output_type(path, texts):
+    """Predictions go to .npy or .csv; a text model's answers to .txt or .csv (one a line)."""
+    allowed = (".txt", ".csv") if texts else (".npy", ".csv")
+    if Path(path).suffix.lower() not in allowed:
+        raise ValueError(f"--output must end in {' or '.join(allowed)} for this model, got {Path(path).name}")
+
+
 def write_predictions(path, predictions, replace=False):
     """Write predictions as .npy or .csv (a text model's answers: .txt or .csv, one a line), atomically;
     an existing file is kept unless `replace`."""
     path = Path(path)
     suffix = path.suffix.lower()
     texts = isinstance(predictions, list)
-    if suffix not in ((".txt", ".csv") if texts else (".npy", ".csv")):
-        raise ValueError(f"--output must end in {'.txt or .csv' if texts else '.npy or .csv'}, got {path.name}")
+    check_output_type(path, texts)
     with atomic_path(path, replace=replace) as temporary:
         if texts:
             Path(temporary).write_text("".join(f"{answer}\n" for answer in predictions), encoding="utf-8")

@@ -49,7 +49,8 @@ def run(config=None, overwrite=False):
         for cell in config["cells"]:
             with run.strategy.scope():
                 model = sequence_model(input_shape=(steps, 2), cell=cell, units=(config["units"],), name=cell)
-                model.compile(optimizer=run.optimizer(total_steps=run.total_steps(len(train[0]))), loss="mse", jit_compile=run.jit_compile)
+                model.compile(optimizer=run.optimizer(total_steps=run.total_steps(len(train[0]))), loss="mse",
+                              jit_compile=run.jit_compile)
             run.record_model(cell, model)
             best, history = fit(model, array_dataset(*train, batch, shuffle=True, seed=seed),
                                 array_dataset(*validation, batch), run.child(cell), config["epochs"],
@@ -61,7 +62,8 @@ def run(config=None, overwrite=False):
 
         figure, axis = plt.subplots(figsize=(7, 4.5))
         for cell, history in histories.items():
-            axis.plot(history["epoch"] + 1, history["val_loss"], marker=".", label=f"{cell} (test {results[cell]['test_mse']:.2g})")
+            axis.plot(history["epoch"] + 1, history["val_loss"], marker=".",
+                      label=f"{cell} (test {results[cell]['test_mse']:.2g})")
         axis.axhline(constant_mse, color="gray", linestyle="--", label=f"constant 1 ({constant_mse:.3f})")
         axis.axhline(config["goal_mse"], color="tab:red", linestyle=":", label=f"goal {config['goal_mse']:g}")
         axis.set_yscale("log")

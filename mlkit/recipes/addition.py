@@ -90,22 +90,25 @@ def run(config=None, overwrite=False):
                     "test": slice(len(questions) - config["test_size"], len(questions))}
         lengths = [len(question) for question in questions[split_at["train"]]]
 
+        encoded = {reverse: {part: encode_split(vocabulary, questions[where], answers[where], digits, reverse)
+                             for part, where in split_at.items()} for reverse in set(config["reverse"])}
+        test_questions, test_answers = questions[split_at["test"]], answers[split_at["test"]]
+
         results, histories, exports, examples = {}, {}, {}, {}
         for cell, attention, reverse in itertools.product(config["cells"], config["attention"], config["reverse"]):
             name = variant_name(cell, attention, reverse)
-            splits = {part: encode_split(vocabulary, questions[where], answers[where], digits, reverse)
-                      for part, where in split_at.items()}
+            splits = encoded[reverse]
             with run.strategy.scope():
                 model = seq2seq(vocabulary=VOCABULARY, units=config["units"], embedding_dim=config["embedding_dim"],
                                 cell=cell, attention=attention, reverse_source=reverse,
                                 max_output_length=digits + 2, name=name.replace("-", "_"))
-                model.compile(optimizer=run.optimizer(total_steps=run.total_steps(len(splits["train"][0]))), loss="sparse_categorical_crossentropy",
-                              metrics=["accuracy"], jit_compile=run.jit_compile)
+                model.compile(optimizer=run.optimizer(total_steps=run.total_steps(len(splits["train"][0]))),
+                              loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                              jit_compile=run.jit_compile)
             run.record_model(name, model)
             best, history = fit(model, training_dataset(splits["train"], batch, shuffle=True, seed=seed),
                                 training_dataset(splits["validation"], batch), run.child(name), config["epochs"],
                                 early_stopping_patience=config["early_stopping_patience"])
-            test_questions, test_answers = questions[split_at["test"]], answers[split_at["test"]]
             exact, per_character, predicted = answer_scores(best, splits["test"][0], test_answers, digits)
             results[name] = {"cell": cell, "attention": attention, "reversed": reverse,
                              "test_exact_match": exact, "test_per_character_accuracy": per_character,

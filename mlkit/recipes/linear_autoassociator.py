@@ -44,7 +44,8 @@ def run(config=None, overwrite=False):
         with run.strategy.scope():
             model = autoencoder(input_shape=(digits.shape[1],), code_size=k, activation="linear",
                                 code_activation="linear", output_activation="linear", name="linear_autoassociator")
-            model.compile(optimizer=run.optimizer(total_steps=run.total_steps(len(centred))), loss=model.reconstruction_loss)
+            model.compile(optimizer=run.optimizer(total_steps=run.total_steps(len(centred))),
+                          loss=model.reconstruction_loss)
         run.record_model("model", model)
         best, history = fit(model, array_dataset(centred, centred, run.global_batch_size, shuffle=True,
                                                  seed=config["seed"]), None, run, config["epochs"])

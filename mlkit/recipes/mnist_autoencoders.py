@@ -50,7 +50,8 @@ def run(config=None, overwrite=False):
         def trained(name, make_model):
             with run.strategy.scope():
                 model = make_model()
-                model.compile(optimizer=run.optimizer(total_steps=run.total_steps(len(train))), loss=model.reconstruction_loss)
+                model.compile(optimizer=run.optimizer(total_steps=run.total_steps(len(train))),
+                              loss=model.reconstruction_loss)
             run.record_model(name, model)
             batch = run.global_batch_size
             best, history = fit(model, array_dataset(train, train, batch, shuffle=True, seed=config["seed"]),

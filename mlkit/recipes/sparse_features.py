@@ -105,7 +105,8 @@ def run(config=None, overwrite=False):
                                     sparsity=rho, sparsity_weight=config["sparsity_weight"], overcomplete=True,
                                     weight_decay=config["weight_decay"],
                                     name=name)
-                model.compile(optimizer=run.optimizer(total_steps=run.total_steps(len(train))), loss=model.reconstruction_loss)
+                model.compile(optimizer=run.optimizer(total_steps=run.total_steps(len(train))),
+                              loss=model.reconstruction_loss)
             run.record_model(name, model)
             initial = _unit_filters(model)
             best, history = fit(model, array_dataset(train, train, batch, shuffle=True, seed=config["seed"]),

@@ -58,7 +58,8 @@ def run(config=None, overwrite=False):
         for cell in config["cells"]:
             with run.strategy.scope():
                 model = sequence_model(input_shape=(window, 1), cell=cell, units=(config["units"],), name=cell)
-                model.compile(optimizer=run.optimizer(total_steps=run.total_steps(train.sum())), loss="mse", metrics=["mae"])
+                model.compile(optimizer=run.optimizer(total_steps=run.total_steps(train.sum())), loss="mse",
+                              metrics=["mae"])
             run.record_model(cell, model)
             best, history = fit(model, array_dataset(inputs[train], targets[train], batch, shuffle=True,
                                                      seed=config["seed"]),

@@ -75,7 +75,7 @@ def check_setting(key, value, default):
     if key in CHOICES and value not in CHOICES[key]:
         raise ValueError(f"`{key}` must be one of {', '.join(CHOICES[key])}; got {value!r}.")
     if key == "jit_compile":
-        if value not in (True, False, "auto") or isinstance(value, numbers.Number) and not isinstance(value, bool):
+        if not (isinstance(value, bool) or value == "auto"):
             raise ValueError(f"`jit_compile` must be true, false or \"auto\", got {value!r}.")
         return
     if key == "schedule":
