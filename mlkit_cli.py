@@ -22,6 +22,7 @@ EXIT_USAGE = 2
 EXIT_BUG = 1
 STRATEGIES = ["auto", "default", "mirrored", "tpu"]
 PRECISIONS = ["float32", "mixed_bfloat16", "mixed_float16", "auto"]
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".pdf", ".svg")
 
 
 class CommandError(Exception):
@@ -89,6 +90,14 @@ def build_parser():
                                            "instead of stdout")
     predict.add_argument("--overwrite", action="store_true", help="replace an existing --output file")
 
+    sample = commands.add_parser("sample", help="draw images from an exported GAN generator into a grid PNG")
+    sample.add_argument("model_dir", help="a run directory with export/generator, or the generator's SavedModel")
+    sample.add_argument("--n", type=int, default=64, help="number of images (default 64)")
+    sample.add_argument("--seed", type=int, default=0, help="seed of the noise (default 0)")
+    sample.add_argument("--out", required=True, help="the grid image to write (.png, .jpg, .pdf or .svg)")
+    sample.add_argument("--columns", type=int, help="images per row (default: a square grid)")
+    sample.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+
     xps = commands.add_parser("xps", help="XPS survey spectra: simulate datasets, quantify measured spectra")
     xps_commands = xps.add_subparsers(dest="xps_command", required=True, parser_class=_Parser)
     simulate = xps_commands.add_parser("simulate", help="write simulated spectra as .npz shards + manifest.json")
@@ -133,6 +142,17 @@ def check_arguments(args):
         if args.seed is not None and args.seed < 0:
             raise CommandError(f"--seed must be a non-negative integer, got {args.seed}")
         args.overrides = dict(parse_assignment(item) for item in args.set)
+    if args.command == "sample":
+        for flag in ("n", "columns"):
+            value = getattr(args, flag)
+            if value is not None and value < 1:
+                raise CommandError(f"--{flag} must be a positive integer, got {value}")
+        if args.n > 10_000:
+            raise CommandError(f"--n is at most 10000 images in one grid, got {args.n}")
+        if args.seed < 0:
+            raise CommandError(f"--seed must be a non-negative integer, got {args.seed}")
+        if Path(args.out).suffix.lower() not in IMAGE_SUFFIXES:
+            raise CommandError(f"--out must end in {', '.join(IMAGE_SUFFIXES)}, got {Path(args.out).name}")
     if args.command == "xps":
         if args.xps_command == "predict" and not 0 <= args.threshold <= 100:
             raise CommandError(f"--threshold is in at.%, between 0 and 100; got {args.threshold}")

@@ -12,7 +12,8 @@ from mlkit.errors import MlkitError
 
 
 def run_command(args):
-    commands = {"recipes": _recipes, "run": _run, "export": _export, "predict": _predict, "xps": _xps}
+    commands = {"recipes": _recipes, "run": _run, "export": _export, "predict": _predict, "sample": _sample,
+                "xps": _xps}
     return commands[args.command](args)
 
 
@@ -58,6 +59,8 @@ def load_keras_model(path):
 
 def _export(args):
     from mlkit.io import check_directory_destination, read_json
+    from mlkit.models import GAN
+    from mlkit.serving import GENERATOR_METADATA, generator_metadata
     from mlkit.training import export_model
     from mlkit.training.run_directory import RunDirectory, RunLock
 
@@ -79,7 +82,10 @@ def _export(args):
             model = load_keras_model(model_path)
             previous = run_dir / "export" / name / "serving.json"
             input_range = read_json(previous).get("input_range") if previous.is_file() else None
-            export_model(model, targets[name], input_range=input_range, replace=args.overwrite)
+            extra_files = None
+            if isinstance(model, GAN):  # what is served is the generator: noise → image
+                model, extra_files = model.generator, {GENERATOR_METADATA: generator_metadata(model.generator)}
+            export_model(model, targets[name], input_range=input_range, replace=args.overwrite, extra_files=extra_files)
             print(f"exported {model_path} to {targets[name]} (reloaded outputs verified)")
     finally:
         if lock is not None:
@@ -111,6 +117,22 @@ def _predict(args):
         write_predictions(args.output, predictions, replace=args.overwrite)
     else:
         np.savetxt(sys.stdout, predictions.reshape(len(predictions), -1), delimiter=",", fmt="%.6g")
+    return 0
+
+
+def _sample(args):
+    import numpy as np
+
+    from mlkit.plotting import plot_image_grid
+    from mlkit.serving import load_generator
+
+    _check_output_file(Path(args.out), args.overwrite)
+    served, generator = load_generator(args.model_dir)
+    noise = np.random.default_rng(args.seed).standard_normal((args.n, generator["latent_dim"])).astype("float32")
+    images = served.predict(noise)
+    low, high = generator["output_range"]
+    plot_image_grid((images - low) / (high - low), Path(args.out), columns=args.columns, replace=args.overwrite)
+    print(f"{args.n} images from {served.path} (seed {args.seed}) → {args.out}")
     return 0
 
 

@@ -76,3 +76,39 @@ def plot_filter_grid(filters, shape, path, title=None):
     if title:
         figure.suptitle(title)
     save_figure(figure, path)
+
+
+def tile_images(images, columns=None):
+    """Images (n, h, w) or (n, h, w, c) tiled into one (rows·h, columns·w[, c]) array, 1-pixel gaps of 0."""
+    import math
+
+    import numpy as np
+
+    images = np.asarray(images)
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
+    if images.ndim not in (3, 4) or not len(images):
+        raise ValueError(f"`images` must be (n, h, w) or (n, h, w, channels) with n ≥ 1, got shape {images.shape}.")
+    count, height, width = images.shape[:3]
+    columns = columns or math.ceil(math.sqrt(count))
+    rows = math.ceil(count / columns)
+    tiled = np.zeros((rows * (height + 1) - 1, columns * (width + 1) - 1) + images.shape[3:], images.dtype)
+    for index, image in enumerate(images):
+        row, column = divmod(index, columns)
+        tiled[row * (height + 1):row * (height + 1) + height, column * (width + 1):column * (width + 1) + width] = image
+    return tiled
+
+
+def plot_image_grid(images, path, columns=None, title=None, replace=True):
+    """Images with values in [0, 1] as one tiled grid (grey for one channel)."""
+    import numpy as np
+
+    tiled = np.clip(tile_images(images, columns), 0, 1)
+    height, width = tiled.shape[:2]
+    figure, axis = plt.subplots(figsize=(max(2.0, width / 40), max(2.0, height / 40)))
+    axis.imshow(tiled, cmap="gray" if tiled.ndim == 2 else None, vmin=0, vmax=1, interpolation="nearest")
+    axis.axis("off")
+    if title:
+        axis.set_title(title, fontsize=9)
+    save_figure(figure, path, replace=replace)
+    return path

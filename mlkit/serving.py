@@ -15,6 +15,7 @@ class ServedModel:
     dtype: str
     input_range: tuple = None  # (min, max) of the training inputs (text: of their lengths), if recorded
     vocabulary: str = None  # a text model's characters
+    path: Path = None
 
     @property
     def takes_text(self):
@@ -100,7 +101,35 @@ def load_saved_model(path):
         recorded = read_json(metadata)
         input_range = tuple(recorded["input_range"]) if recorded.get("input_range") else None
         vocabulary = recorded.get("vocabulary")
-    return ServedModel(loaded, tuple(spec.shape[1:]), spec.dtype.name, input_range, vocabulary)
+    return ServedModel(loaded, tuple(spec.shape[1:]), spec.dtype.name, input_range, vocabulary, path)
+
+
+GENERATOR_METADATA = "generator.json"  # a GAN generator's export: latent size, image shape, output range
+
+
+def generator_metadata(generator, output_range=(-1.0, 1.0), **details):
+    """generator.json for a generator model (tanh images by default), written beside its export."""
+    return {"latent_dim": int(generator.inputs[0].shape[-1]), "image_shape": list(generator.outputs[0].shape[1:]),
+            "output_range": [float(output_range[0]), float(output_range[1])], **details}
+
+
+def load_generator(path):
+    """A GAN generator's SavedModel (`path` itself, or RUN/export/generator) and its generator.json."""
+    from mlkit.io import read_json
+
+    path = Path(path)
+    if (path / "export" / "generator" / "saved_model.pb").is_file():
+        path = path / "export" / "generator"
+    served = load_saved_model(path)
+    metadata = served.path / GENERATOR_METADATA
+    if not metadata.is_file():
+        raise ValueError(f"{served.path} is not a GAN generator export (no {GENERATOR_METADATA}); "
+                         "`mlkit sample` draws from the generator of a GAN recipe's run")
+    generator = read_json(metadata)
+    if served.input_shape != (generator["latent_dim"],) or served.dtype != "float32":
+        raise ValueError(f"{served.path} takes {served.input_shape} {served.dtype}, not noise vectors of "
+                         f"{generator['latent_dim']}")
+    return served, generator
 
 
 def _first_line(error):

@@ -8,6 +8,17 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
 
 
+# For scripts run by `run_python` (which import os, signal, sys and keras): a callback that prints each
+# epoch and kills the process with SIGKILL at the start of epoch int(sys.argv[2]) (-1: never).
+KILL_AT_EPOCH = """
+class Kill(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        print("epoch", epoch, flush=True)
+        if epoch == int(sys.argv[2]):
+            os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
 def run_python(code, *args, timeout=300, env=None):
     """Run `code` in a fresh Python process (fresh TensorFlow runtime); return the result."""
     return subprocess.run(
@@ -17,6 +28,19 @@ def run_python(code, *args, timeout=300, env=None):
         timeout=timeout,
         env={**os.environ, **(env or {})},
     )
+
+
+def kill_then_resume(script, directory, kill_epoch, *args):
+    """Run a script with KILL_AT_EPOCH killed at `kill_epoch`, then again to its end; check that the
+    first run died there and that the second resumed from that epoch. Returns the second's stdout lines."""
+    killed = run_python(script, directory, kill_epoch, *args)
+    expected = " ".join(f"epoch {epoch}" for epoch in range(kill_epoch + 1))
+    assert killed.returncode == -9 and " ".join(killed.stdout.split()) == expected, killed.stderr[-3000:]
+    resumed = run_python(script, directory, -1, *args)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    lines = resumed.stdout.strip().split("\n")
+    assert lines[0] == f"epoch {kill_epoch}", lines
+    return lines
 
 
 def run_cli(*args, timeout=300):

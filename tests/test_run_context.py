@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import KILL_AT_EPOCH, kill_then_resume
 from mlkit.errors import MlkitError
 from mlkit.models import mlp
 from mlkit.training import OPTIMIZER_DEFAULTS, TrainingLoop, RunDirectory, make_optimizer, merge_config, start_run
@@ -201,13 +202,7 @@ class TwoPlayer(keras.Model):
     def get_config(self):
         return {**super().get_config(), "width": self.width}
 
-
-class Kill(keras.callbacks.Callback):
-    def on_epoch_begin(self, epoch, logs=None):
-        print("epoch", epoch, flush=True)
-        if epoch == int(sys.argv[2]):
-            os.kill(os.getpid(), signal.SIGKILL)
-
+""" + KILL_AT_EPOCH + """
 
 set_seed(0)
 rng = np.random.default_rng(0)
@@ -225,11 +220,7 @@ print("weights", float(np.sum(kept.get_weights()[0])), flush=True)
 
 @pytest.mark.slow
 def test_a_custom_train_step_model_goes_through_fit_and_resumes_after_sigkill(tmp_path, fresh_python):
-    killed = fresh_python(SUBCLASS_RUN, tmp_path / "killed", 2, "build")
-    assert killed.returncode == -9 and killed.stdout.split() == ["epoch", "0", "epoch", "1", "epoch", "2"]
-    resumed = fresh_python(SUBCLASS_RUN, tmp_path / "killed", -1, "build")
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
-    lines = resumed.stdout.split("\n")
+    lines = kill_then_resume(SUBCLASS_RUN, tmp_path / "killed", 2, "build")
     assert lines[0].split() + lines[1].split() == ["epoch", "2", "epoch", "3"]
     # both optimizers were restored: 2 epochs × 4 steps before the kill, 2 × 4 after
     assert lines[2].split() == ["iterations", "16", "16"]

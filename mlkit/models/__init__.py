@@ -11,6 +11,15 @@ from mlkit.models.autoencoder import (
 )
 from mlkit.models.conv_arithmetic import conv_output_size
 from mlkit.models.fcn import fcn
+from mlkit.models.gan import (
+    GAN,
+    GAN_LOSSES,
+    dcgan_discriminator,
+    dcgan_generator,
+    gan_discriminator_mlp,
+    gan_generator_mlp,
+    interpolate_latents,
+)
 from mlkit.models.lenet import lenet5
 from mlkit.models.mlp import ACTIVATIONS, coffee_roasting_net, mlp, mnist_dnn, xor_net
 from mlkit.models.registry import build, get_builder, list_builders, register_builder
@@ -36,7 +45,14 @@ __all__ = [
     "CELLS",
     "Autoencoder",
     "ConvAutoencoder",
+    "GAN",
+    "GAN_LOSSES",
     "alexnet",
+    "dcgan_discriminator",
+    "dcgan_generator",
+    "gan_discriminator_mlp",
+    "gan_generator_mlp",
+    "interpolate_latents",
     "autoencoder",
     "conv_autoencoder",
     "encoder_layers",
