@@ -18,7 +18,7 @@ recipes:
 # Two pytest workers (pytest-xdist): most test time is single-threaded tracing and subprocess
 # start-up, so two processes keep a 2-core machine busy where one leaves a core idle.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --durations=15
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 -m "not slow"

@@ -6,38 +6,61 @@ numbers are *not* Inception FIDs and do not compare with published ones; they co
 one run with each other and with the floor FID(real, real) and the ceiling FID(real, noise).
 """
 
+import dataclasses
+import functools
+
 import numpy as np
 import scipy.linalg
 
 
+@dataclasses.dataclass(frozen=True)
+class FeatureStatistics:
+    """Mean and covariance (float64) of a feature set; its covariance's square root is computed once."""
+
+    mean: np.ndarray
+    covariance: np.ndarray
+
+    @functools.cached_property
+    def covariance_root(self):
+        eigenvalues, eigenvectors = scipy.linalg.eigh(self.covariance)
+        return (eigenvectors * np.sqrt(np.clip(eigenvalues, 0, None))) @ eigenvectors.T
+
+
 def feature_statistics(features):
-    """Mean and covariance (float64) of features (n, d), n ≥ 2."""
+    """Mean and covariance of features (n, d), n ≥ 2, as `FeatureStatistics`."""
     features = np.asarray(features, dtype="float64")
     if features.ndim != 2 or len(features) < 2:
         raise ValueError(f"`features` must be a 2-D array with at least 2 rows, got shape {features.shape}.")
     if not np.isfinite(features).all():
         raise ValueError("`features` contains NaN or infinite values.")
-    return features.mean(axis=0), np.cov(features, rowvar=False)
+    return FeatureStatistics(features.mean(axis=0), np.cov(features, rowvar=False))
 
 
 def frechet_distance(features_a, features_b):
-    """‖μa − μb‖² + tr(Σa + Σb − 2(Σa Σb)^½) between two feature sets (n, d), or between two
-    (mean, covariance) pairs from `feature_statistics`.
+    """‖μa − μb‖² + tr(Σa + Σb − 2(Σa Σb)^½) between two feature sets (n, d), or between their
+    `feature_statistics` (or (mean, covariance) pairs).
 
     tr((Σa Σb)^½) is computed as Σ √λ over the eigenvalues of Σa^½ Σb Σa^½, which is symmetric positive
     semi-definite, instead of scipy.linalg.sqrtm of the non-symmetric product: the result is real and
-    stable for the rank-deficient covariances of a few thousand high-dimensional features.
+    stable for the rank-deficient covariances of a few thousand high-dimensional features. Pass a
+    reference set used for several distances first, as `FeatureStatistics`: its Σa^½ is computed once.
     """
-    mean_a, covariance_a = features_a if isinstance(features_a, tuple) else feature_statistics(features_a)
-    mean_b, covariance_b = features_b if isinstance(features_b, tuple) else feature_statistics(features_b)
-    if np.shape(mean_a) != np.shape(mean_b):
-        raise ValueError(f"The two feature sets have different dimensions: {np.shape(mean_a)} and {np.shape(mean_b)}.")
-    eigenvalues, eigenvectors = scipy.linalg.eigh(covariance_a)
-    root_a = (eigenvectors * np.sqrt(np.clip(eigenvalues, 0, None))) @ eigenvectors.T
-    product_eigenvalues = scipy.linalg.eigvalsh(root_a @ covariance_b @ root_a)
+    a, b = (_statistics(features) for features in (features_a, features_b))
+    if a.mean.shape != b.mean.shape:
+        raise ValueError(f"The two feature sets have different dimensions: {a.mean.shape} and {b.mean.shape}.")
+    root_a = a.covariance_root
+    product_eigenvalues = scipy.linalg.eigvalsh(root_a @ b.covariance @ root_a)
     trace_root = np.sum(np.sqrt(np.clip(product_eigenvalues, 0, None)))
-    distance = np.sum((mean_a - mean_b) ** 2) + np.trace(covariance_a) + np.trace(covariance_b) - 2 * trace_root
+    distance = np.sum((a.mean - b.mean) ** 2) + np.trace(a.covariance) + np.trace(b.covariance) - 2 * trace_root
     return float(max(distance, 0.0))
+
+
+def _statistics(features):
+    if isinstance(features, FeatureStatistics):
+        return features
+    if isinstance(features, tuple):
+        return FeatureStatistics(np.asarray(features[0], "float64"), np.asarray(features[1], "float64"))
+    return feature_statistics(features)
 
 
 def class_coverage(labels, num_classes):

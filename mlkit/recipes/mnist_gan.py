@@ -98,8 +98,8 @@ def run_gan_recipe(recipe, defaults, make_generator, make_discriminator, config,
                                                                         test_labels)
         reference = feature_statistics(features(train))
         noise_images = np.random.default_rng(seed).random(test.shape).astype("float32")
-        floor = frechet_distance(feature_statistics(features(test)), reference)
-        ceiling = frechet_distance(feature_statistics(features(noise_images)), reference)
+        floor = frechet_distance(reference, features(test))
+        ceiling = frechet_distance(reference, features(noise_images))
 
         rng = np.random.default_rng(seed)
         grid_noise = rng.standard_normal((GRID_SIZE, config["latent_dim"])).astype("float32")
@@ -116,7 +116,7 @@ def run_gan_recipe(recipe, defaults, make_generator, make_discriminator, config,
             with Progress(f"evaluating {name}"):
                 generated = (gan.generator.predict(evaluation_noise, batch_size=500, verbose=0) + 1) / 2
                 labels = np.argmax(classifier.predict(generated, batch_size=500, verbose=0), axis=1)
-                fid = frechet_distance(feature_statistics(features(generated[:len(test)])), reference)
+                fid = frechet_distance(reference, features(generated[:len(test)]))
                 coverage = class_coverage(labels, NUM_CLASSES)
             history = read_history(child.path / "history.csv")
             plot_image_grid(generated[:GRID_SIZE], child.path / "plots" / "samples.png",
