@@ -99,15 +99,22 @@ def tile_images(images, columns=None):
     return tiled
 
 
-def plot_image_grid(images, path, columns=None, title=None, replace=True):
-    """Images with values in [0, 1] as one tiled grid (grey for one channel)."""
+def plot_image_grid(images, path, columns=None, title=None, replace=True, row_labels=None):
+    """Images with values in [0, 1] as one tiled grid (grey for one channel), one imshow (fast for
+    hundreds of images, unlike a subplot per image); `row_labels` name the rows."""
     import numpy as np
 
     tiled = np.clip(tile_images(images, columns), 0, 1)
     height, width = tiled.shape[:2]
     figure, axis = plt.subplots(figsize=(max(2.0, width / 40), max(2.0, height / 40)))
     axis.imshow(tiled, cmap="gray" if tiled.ndim == 2 else None, vmin=0, vmax=1, interpolation="nearest")
-    axis.axis("off")
+    axis.set_xticks([])
+    axis.set_yticks([])
+    for spine in axis.spines.values():
+        spine.set_visible(False)
+    if row_labels:
+        row_height = (height + 1) / len(row_labels)
+        axis.set_yticks([(row + 0.5) * row_height for row in range(len(row_labels))], row_labels, fontsize=8)
     if title:
         axis.set_title(title, fontsize=9)
     save_figure(figure, path, replace=replace)

@@ -31,7 +31,7 @@ from mlkit.data.pipeline import array_dataset, finish_pipeline
 from mlkit.io import write_text
 from mlkit.metrics import class_coverage, feature_statistics, frechet_distance
 from mlkit.models import GAN, gan_discriminator_mlp, gan_generator_mlp, interpolate_latents, simple_cnn
-from mlkit.plotting import plot_image_grid, plot_image_rows, save_figure
+from mlkit.plotting import plot_image_grid, save_figure
 from mlkit.progress import Progress
 from mlkit.serving import GENERATOR_METADATA, generator_metadata
 from mlkit.training import fit, set_seed, start_run
@@ -193,13 +193,14 @@ def _train_variant(run, child, variant, train, make_generator, make_discriminato
 
 
 def _plot_interpolations(generator, noise, path, title):
-    rows = {}
+    rows, labels = [], []
     for pair in range(INTERPOLATION_PAIRS):
-        start, end = noise[2 * pair], noise[2 * pair + 1]
         for method in ("linear", "spherical"):
-            latents = interpolate_latents(start, end, INTERPOLATION_STEPS, method)
-            rows[f"{pair + 1} {method}"] = (generator.predict(latents, verbose=0) + 1) / 2
-    plot_image_rows(rows, path, title=f"{title}: latent interpolation")
+            rows.append(interpolate_latents(noise[2 * pair], noise[2 * pair + 1], INTERPOLATION_STEPS, method))
+            labels.append(f"{pair + 1} {method}")
+    images = (generator.predict(np.concatenate(rows), verbose=0) + 1) / 2
+    plot_image_grid(images, path, columns=INTERPOLATION_STEPS, title=f"{title}: latent interpolation",
+                    row_labels=labels)
 
 
 def _plot_losses(histories, path):
