@@ -245,6 +245,9 @@ CASES = {
         models.dcgan_discriminator, {"image_shape": (32, 32, 3), "filters": 4, "normalization": "layer"},
         (rng.uniform(-1, 1, (8, 32, 32, 3)).astype("float32"), rng.integers(0, 2, (8, 1)).astype("float32")),
         keras.losses.BinaryCrossentropy(from_logits=True), (8, 1), None),
+    "q_network": (models.q_network, {"observation_shape": (4,), "actions": 2, "hidden_units": (8, 8)},
+                  (rng.standard_normal((16, 4)).astype("float32"), rng.standard_normal((16, 2)).astype("float32")),
+                  "mse", (16, 2), 4 * 8 + 8 + 8 * 8 + 8 + 8 * 2 + 2),
     "sequence_model_simple_rnn": (models.sequence_model, {"input_shape": (5, 1), "cell": "simple", "units": (3,)},
                                   _regression((8, 5, 1)), "mse", (8, 1), 3 * (1 + 3 + 1) + 4),
 }
@@ -327,6 +330,8 @@ def test_every_registered_builder_is_covered():
         (models.dcgan_generator, {"image_shape": (28, 32, 1)}, "image_shape"),
         (models.dcgan_generator, {"filters": 0}, "filters"),
         (models.dcgan_discriminator, {"normalization": "group"}, "normalization"),
+        (models.q_network, {"observation_shape": (4,), "actions": 0}, "actions"),
+        (models.q_network, {"observation_shape": (4,), "actions": 2, "hidden_units": ()}, "hidden_units"),
         (models.xps_cnn, {"variant": "lstm"}, "variant"),
         (models.xps_cnn, {"kernel_sizes": ()}, "kernel_sizes"),
         (models.xps_cnn, {"points": 2, "pool_size": 4}, "pool_size"),

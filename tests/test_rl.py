@@ -136,3 +136,83 @@ def test_robot_vacuum_and_frozen_lake_recipes(tmp_path):
                                              "rounds": 2})
     assert metrics["tasks"]["frozen_lake"]["success_rate"] == 1.0
     assert metrics["tasks"]["cliff_walking"]["path_is_optimal"]
+
+
+class TwoArms(gym.Env):
+    """One step per episode: action 1 pays 1, action 0 pays 0 (observation: a constant vector)."""
+
+    observation_space = gym.spaces.Box(-1.0, 1.0, (2,), np.float32)
+    action_space = gym.spaces.Discrete(2)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        return np.ones(2, np.float32), {}
+
+    def step(self, action):
+        return np.ones(2, np.float32), float(action == 1), True, False, {}
+
+
+def test_replay_buffer_wraps_around():
+    from mlkit.rl.dqn import ReplayBuffer
+
+    buffer = ReplayBuffer(3, (1,))
+    for step in range(5):
+        buffer.add([step], step, float(step), [step + 1], step == 4)
+    assert len(buffer) == 3 and buffer.position == 2
+    assert sorted(buffer.actions.tolist()) == [2, 3, 4]  # 0 and 1 were overwritten, oldest first
+    np.testing.assert_array_equal(buffer.observations[:, 0], [3, 4, 2])
+    observations, actions, rewards, next_observations, terminated = buffer.sample(64)
+    assert set(actions.tolist()) <= {2, 3, 4} and np.all(next_observations[:, 0] == observations[:, 0] + 1)
+    assert np.all(terminated == (actions == 4))
+
+
+def test_dqn_targets_and_the_target_network_schedule():
+    import keras
+
+    from mlkit.models import q_network
+    from mlkit.rl.dqn import DQN
+
+    keras.utils.set_random_seed(0)
+    agent = DQN(q_network((2,), 2, hidden_units=(8,)), discount=0.9, learning_starts=0, batch_size=4,
+                target_update_interval=5, epsilon=EpsilonSchedule(1.0, 1.0, 1))
+    before = [weights.copy() for weights in agent.target.get_weights()]
+    next_observations = np.array([[0.5, -1.0], [1.0, 2.0]], "float32")
+    rewards, terminated = np.array([1.0, 2.0], "float32"), np.array([0.0, 1.0], "float32")
+    next_q = agent.target.predict(next_observations, verbose=0)
+    expected = rewards + 0.9 * (1 - terminated) * next_q.max(axis=1)
+    np.testing.assert_allclose(agent.targets(rewards, next_observations, terminated), expected, rtol=1e-6)
+    for step in range(4):
+        agent.observe(np.ones(2, "float32"), step % 2, 1.0, np.ones(2, "float32"), False)
+    assert int(agent.optimizer.iterations) == 4  # one update per step from the start
+    assert all(np.array_equal(a, b) for a, b in zip(agent.target.get_weights(), before))  # not yet due
+    agent.observe(np.ones(2, "float32"), 0, 1.0, np.ones(2, "float32"), False)  # step 5: hard update
+    assert all(np.array_equal(a, b) for a, b in zip(agent.target.get_weights(), agent.online.get_weights()))
+    double = DQN(agent.online, discount=0.9, double=True)
+    double.target.set_weights([weights + 0.1 for weights in double.target.get_weights()])
+    choice = agent.online.predict(next_observations, verbose=0).argmax(axis=1)
+    values = double.target.predict(next_observations, verbose=0)[np.arange(2), choice]
+    np.testing.assert_allclose(double.targets(rewards, next_observations, terminated),
+                               rewards + 0.9 * (1 - terminated) * values, rtol=1e-6)
+    with pytest.raises(ValueError, match="`discount`"):
+        DQN(agent.online, discount=1.5)
+
+
+def test_a_short_dqn_run_improves_its_return():
+    import keras
+
+    from mlkit.models import q_network
+    from mlkit.rl.dqn import DQN
+
+    keras.utils.set_random_seed(0)
+    agent = DQN(q_network((2,), 2, hidden_units=(8,)), discount=0.0, learning_starts=16, batch_size=16,
+                target_update_interval=10, optimizer=keras.optimizers.Adam(0.02),
+                epsilon=EpsilonSchedule(1.0, 0.1, 100), seed=0)
+    environment = TwoArms()
+    environment.reset(seed=0)
+    before = np.mean([agent.run_episode(environment, train=False)[0] for _ in range(10)])
+    for _ in range(150):
+        agent.run_episode(environment)
+    after = np.mean([agent.run_episode(environment, train=False)[0] for _ in range(10)])
+    assert after == 1.0 and after >= before  # greedy now always takes the paying arm
+    q = agent.online.predict(np.ones((1, 2), "float32"), verbose=0)[0]
+    assert q[1] > q[0] and abs(q[1] - 1.0) < 0.2

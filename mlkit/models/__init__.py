@@ -21,7 +21,7 @@ from mlkit.models.gan import (
     interpolate_latents,
 )
 from mlkit.models.lenet import lenet5
-from mlkit.models.mlp import ACTIVATIONS, coffee_roasting_net, mlp, mnist_dnn, xor_net
+from mlkit.models.mlp import ACTIVATIONS, coffee_roasting_net, mlp, mnist_dnn, q_network, xor_net
 from mlkit.models.registry import build, get_builder, list_builders, register_builder
 from mlkit.models.resnet import resnet
 from mlkit.models.seq2seq import SEQ2SEQ_CELLS, Seq2Seq, seq2seq
@@ -70,6 +70,7 @@ __all__ = [
     "mlp",
     "mnist_dnn",
     "polynomial_regression",
+    "q_network",
     "raw_polynomial_coefficients",
     "register_builder",
     "recurrent_layer",

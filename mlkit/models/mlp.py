@@ -163,3 +163,14 @@ def mnist_dnn(
         batch_norm=batch_norm,
         name=name,
     )
+
+
+@register_builder
+def q_network(observation_shape, actions, hidden_units=(64, 64), activation="relu", name="q_network"):
+    """A deep Q-network's value head: observation → [Dense → activation] × n → one linear Q-value per
+    action (Mnih et al. 2015 on low-dimensional observations such as CartPole's four numbers)."""
+    actions = check_positive_int("actions", actions)
+    if not check_units("hidden_units", hidden_units):
+        raise ValueError("`hidden_units` must name at least one hidden layer.")
+    return mlp(observation_shape, hidden_units=hidden_units, output_units=actions, output_activation="linear",
+               activation=activation, name=name)
