@@ -138,7 +138,7 @@ class GAN(keras.Model):
 
     def gradient_penalty(self, real, fake, alpha=None):
         """Mean over the batch of (‖∇x̂ D(x̂)‖₂ − 1)² with x̂ = α·real + (1 − α)·fake, α ~ U[0, 1] per image."""
-        real, fake = ops.cast(real, fake.dtype), fake
+        real = ops.cast(real, fake.dtype)
         if alpha is None:
             alpha_shape = (ops.shape(real)[0],) + (1,) * (len(real.shape) - 1)
             alpha = keras.random.uniform(alpha_shape, dtype=fake.dtype, seed=self.noise_generator)
@@ -167,16 +167,16 @@ class GAN(keras.Model):
                     d_loss = d_loss + self.gradient_penalty_weight * penalty
                     self.penalty_tracker.update_state(penalty)
                 scaled = self._scale(self.d_optimizer, d_loss / replicas)
-            self._apply(self.d_optimizer, tape.gradient(scaled, self.discriminator.trainable_variables),
-                        self.discriminator.trainable_variables)
+            variables = self.discriminator.trainable_variables
+            self.d_optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
             self.d_loss_tracker.update_state(d_loss)
         with tf.GradientTape() as tape:
             fake_logits = self.discriminator(self.generator(self.sample_noise(per_step), training=True),
                                              training=True)
             g_loss = self.generator_loss(fake_logits)
             scaled = self._scale(self.g_optimizer, g_loss / replicas)
-        self._apply(self.g_optimizer, tape.gradient(scaled, self.generator.trainable_variables),
-                    self.generator.trainable_variables)
+        variables = self.generator.trainable_variables
+        self.g_optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
         self.g_loss_tracker.update_state(g_loss)
         return {metric.name: metric.result() for metric in self.metrics}
 
@@ -193,10 +193,6 @@ class GAN(keras.Model):
     @staticmethod
     def _scale(optimizer, loss):
         return optimizer.scale_loss(loss) if isinstance(optimizer, keras.optimizers.LossScaleOptimizer) else loss
-
-    @staticmethod
-    def _apply(optimizer, gradients, variables):
-        optimizer.apply_gradients(zip(gradients, variables))
 
     # Keras saves no random-generator state, so a resumed run would draw the noise (and dropout masks) of
     # the first epochs again; the GAN keeps its own and its nets' generator states with its weights.

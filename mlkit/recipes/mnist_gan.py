@@ -94,12 +94,13 @@ def run_gan_recipe(recipe, defaults, make_generator, make_discriminator, config,
         arrays, source = mnist_arrays(config["source"], seed=seed, data_dir=config["data_dir"])
         (train, train_labels), validation, (test, test_labels) = arrays["train"], arrays["validation"], arrays["test"]
 
-        classifier, features, classifier_accuracy = _feature_classifier(run, train, train_labels, validation, test,
-                                                                        test_labels)
-        reference = feature_statistics(features(train))
+        classify = _feature_classifier(run, train, train_labels, validation)
+        reference = feature_statistics(classify(train)[0])
+        test_features, test_predicted = classify(test)
+        classifier_accuracy = float(np.mean(test_predicted == test_labels))
         noise_images = np.random.default_rng(seed).random(test.shape).astype("float32")
-        floor = frechet_distance(reference, features(test))
-        ceiling = frechet_distance(reference, features(noise_images))
+        floor = frechet_distance(reference, test_features)
+        ceiling = frechet_distance(reference, classify(noise_images)[0])
 
         rng = np.random.default_rng(seed)
         grid_noise = rng.standard_normal((GRID_SIZE, config["latent_dim"])).astype("float32")
@@ -115,14 +116,14 @@ def run_gan_recipe(recipe, defaults, make_generator, make_discriminator, config,
             seconds = time.perf_counter() - started
             with Progress(f"evaluating {name}"):
                 generated = (gan.generator.predict(evaluation_noise, batch_size=500, verbose=0) + 1) / 2
-                labels = np.argmax(classifier.predict(generated, batch_size=500, verbose=0), axis=1)
-                fid = frechet_distance(reference, features(generated[:len(test)]))
+                generated_features, labels = classify(generated)
+                fid = frechet_distance(reference, generated_features[:len(test)])
                 coverage = class_coverage(labels, NUM_CLASSES)
             history = read_history(child.path / "history.csv")
             plot_image_grid(generated[:GRID_SIZE], child.path / "plots" / "samples.png",
                             title=f"{name}: FID {fid:.1f} (floor {floor:.1f}, ceiling {ceiling:.1f})")
             _plot_interpolations(gan.generator, grid_noise, child.path / "plots" / "interpolation.png", name)
-            results[name] = {**variant, "fid": fid, **{key: coverage[key] for key in coverage},
+            results[name] = {**variant, "fid": fid, **coverage,
                              "epochs_run": int(len(history)), "final_d_loss": float(history["d_loss"].iloc[-1]),
                              "final_g_loss": float(history["g_loss"].iloc[-1]),
                              "training_seconds": None if trained_before else seconds}
@@ -148,8 +149,9 @@ def run_gan_recipe(recipe, defaults, make_generator, make_discriminator, config,
                               exported, recipe=recipe, variant=config["export_variant"])}})
 
 
-def _feature_classifier(run, train, train_labels, validation, test, test_labels):
-    """The keras-io MNIST convnet, trained once per run; its penultimate layer gives the FID features."""
+def _feature_classifier(run, train, train_labels, validation):
+    """The keras-io MNIST convnet, trained once per run. Returns `classify(images)` → (penultimate-layer
+    features for FID, predicted digits), both from one forward pass."""
     child = run.child("classifier")
     with run.strategy.scope():
         model = simple_cnn(filters=(32, 64), convs_per_block=1, padding="valid", dense_units=(), dropout=0.5,
@@ -161,13 +163,14 @@ def _feature_classifier(run, train, train_labels, validation, test, test_labels)
     classifier, _ = fit(model, array_dataset(train, train_labels, batch, shuffle=True, seed=run.config["seed"]),
                         array_dataset(*validation, batch), child, run.config["classifier_epochs"],
                         monitor="val_accuracy", verbose=0)
-    accuracy = float(np.mean(np.argmax(classifier.predict(test, batch_size=500, verbose=0), 1) == test_labels))
-    extractor = keras.Model(classifier.inputs, classifier.layers[-2].output)  # the flattened 1,600 features
+    # the flattened 1,600 features and the class probabilities
+    both = keras.Model(classifier.inputs, [classifier.layers[-2].output, classifier.output])
 
-    def features(images):
-        return extractor.predict(images, batch_size=500, verbose=0)
+    def classify(images):
+        features, probabilities = both.predict(images, batch_size=500, verbose=0)
+        return features, np.argmax(probabilities, axis=1)
 
-    return classifier, features, accuracy
+    return classify
 
 
 def _train_variant(run, child, variant, train, make_generator, make_discriminator, grid_noise):

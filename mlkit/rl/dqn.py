@@ -11,7 +11,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from mlkit.io import atomic_path
 from mlkit.rl.q_learning import EpsilonSchedule
 
 
@@ -48,33 +47,6 @@ class ReplayBuffer:
         index = self._rng.integers(0, self.size, batch_size)
         return (self.observations[index], self.actions[index], self.rewards[index], self.next_observations[index],
                 self.terminated[index])
-
-    def save(self, path):
-        """Contents, position and sampling state as .npz (loaded without pickle), for resuming."""
-        with atomic_path(path) as temporary:
-            with open(temporary, "wb") as handle:
-                np.savez(handle, observations=self.observations[:self.size], actions=self.actions[:self.size],
-                         rewards=self.rewards[:self.size], next_observations=self.next_observations[:self.size],
-                         terminated=self.terminated[:self.size], position=self.position,
-                         rng=np.frombuffer(repr(self._rng.bit_generator.state).encode(), "uint8"))
-        return path
-
-    def load(self, path):
-        with np.load(path, allow_pickle=False) as stored:
-            size = len(stored["actions"])
-            if size > self.capacity:
-                raise ValueError(f"{path} holds {size} transitions, more than the capacity {self.capacity}.")
-            for name in ("observations", "actions", "rewards", "next_observations", "terminated"):
-                getattr(self, name)[:size] = stored[name]
-            self.size, self.position = size, int(stored["position"])
-            self._rng.bit_generator.state = _literal(bytes(stored["rng"]).decode())
-        return self
-
-
-def _literal(text):
-    import ast
-
-    return ast.literal_eval(text)  # a dict of ints and strings, never code
 
 
 class DQN:

@@ -65,6 +65,10 @@ class QLearning:
         self.seed = seed
         self.q_table = np.zeros((self.n_states, self.n_actions))
         self.episodes_trained = 0
+        self.reseed(seed)
+
+    def reseed(self, seed):
+        """Restart exploration and tie-breaking from `seed` (an int or a sequence of ints)."""
         self._rng = np.random.default_rng(seed)
 
     def act(self, state, greedy=False):
@@ -174,7 +178,7 @@ def train_q_learning(agent, environment, run_directory, episodes, rounds=10, see
     per_round = -(-episodes // rounds)
     for round_index in loop:
         agent.q_table, agent.episodes_trained = table.numpy().copy(), int(trained.numpy())
-        agent._rng = np.random.default_rng([seed, round_index])
+        agent.reseed([seed, round_index])
         environment.reset(seed=int(np.random.default_rng([seed, round_index]).integers(2**31)))
         returns, steps = zip(*(agent.train_episode(environment) for _ in range(per_round)))
         table.assign(agent.q_table)
