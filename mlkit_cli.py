@@ -98,6 +98,16 @@ def build_parser():
     sample.add_argument("--columns", type=int, help="images per row (default: a square grid)")
     sample.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
 
+    rl = commands.add_parser("rl", help="reinforcement learning: play an exported Q-network's policy")
+    rl_commands = rl.add_subparsers(dest="rl_command", required=True, parser_class=_Parser)
+    play = rl_commands.add_parser("play", help="greedy episodes of a DQN run's exported Q-network, optionally a GIF")
+    play.add_argument("model_dir", help="a DQN run directory (with export/q_network), or the Q-network's SavedModel")
+    play.add_argument("--episodes", type=int, default=10, help="episodes to play (default 10)")
+    play.add_argument("--seed", type=int, default=0,
+                      help="seed of the first episode; the next get seed+1, … (default 0)")
+    play.add_argument("--render-gif", help="record the first episode as this animated .gif")
+    play.add_argument("--overwrite", action="store_true", help="replace an existing --render-gif file")
+
     xps = commands.add_parser("xps", help="XPS survey spectra: simulate datasets, quantify measured spectra")
     xps_commands = xps.add_subparsers(dest="xps_command", required=True, parser_class=_Parser)
     simulate = xps_commands.add_parser("simulate", help="write simulated spectra as .npz shards + manifest.json")
@@ -153,6 +163,13 @@ def check_arguments(args):
             raise CommandError(f"--seed must be a non-negative integer, got {args.seed}")
         if Path(args.out).suffix.lower() not in IMAGE_SUFFIXES:
             raise CommandError(f"--out must end in {', '.join(IMAGE_SUFFIXES)}, got {Path(args.out).name}")
+    if args.command == "rl":
+        if not 1 <= args.episodes <= 10_000:
+            raise CommandError(f"--episodes must be between 1 and 10000, got {args.episodes}")
+        if args.seed < 0:
+            raise CommandError(f"--seed must be a non-negative integer, got {args.seed}")
+        if args.render_gif is not None and Path(args.render_gif).suffix.lower() != ".gif":
+            raise CommandError(f"--render-gif must end in .gif, got {Path(args.render_gif).name}")
     if args.command == "xps":
         if args.xps_command == "predict" and not 0 <= args.threshold <= 100:
             raise CommandError(f"--threshold is in at.%, between 0 and 100; got {args.threshold}")

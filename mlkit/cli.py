@@ -13,7 +13,7 @@ from mlkit.errors import MlkitError
 
 def run_command(args):
     commands = {"recipes": _recipes, "run": _run, "export": _export, "predict": _predict, "sample": _sample,
-                "xps": _xps}
+                "rl": _rl_play, "xps": _xps}
     return commands[args.command](args)
 
 
@@ -133,6 +133,26 @@ def _sample(args):
     low, high = generator["output_range"]
     plot_image_grid((images - low) / (high - low), Path(args.out), columns=args.columns, replace=args.overwrite)
     print(f"{args.n} images from {served.path} (seed {args.seed}) → {args.out}")
+    return 0
+
+
+def _rl_play(args):
+    from mlkit.plotting import write_gif
+    from mlkit.rl.play import play
+    from mlkit.serving import load_policy
+
+    if args.render_gif:
+        _check_output_file(Path(args.render_gif), args.overwrite)
+    served, policy = load_policy(args.model_dir)
+    returns, lengths, frames, fps = play(served, policy["environment"], args.episodes, seed=args.seed,
+                                         record_first=bool(args.render_gif))
+    for episode, (total, length) in enumerate(zip(returns, lengths)):
+        print(f"episode {episode + 1} (seed {args.seed + episode}): return {total:g} in {length} steps")
+    print(f"{policy['environment']}: mean return {returns.mean():.1f} over {args.episodes} episodes "
+          f"(min {returns.min():g}, max {returns.max():g})")
+    if args.render_gif:
+        write_gif(frames, Path(args.render_gif), fps=fps, scale=2, replace=args.overwrite)
+        print(f"episode 1 ({len(frames)} frames) → {args.render_gif}")
     return 0
 
 

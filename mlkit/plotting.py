@@ -119,3 +119,17 @@ def plot_image_grid(images, path, columns=None, title=None, replace=True, row_la
         axis.set_title(title, fontsize=9)
     save_figure(figure, path, replace=replace)
     return path
+
+
+def write_gif(frames, path, fps=30, scale=1, replace=True):
+    """An animated GIF of RGB frames (uint8, height × width × 3), written atomically with Pillow;
+    `scale` > 1 keeps every `scale`-th pixel per axis (smaller files)."""
+    from PIL import Image
+
+    if not len(frames):
+        raise ValueError("No frames to write.")
+    images = [Image.fromarray(frame[::scale, ::scale]) for frame in frames]
+    with atomic_path(path, replace=replace) as temporary:
+        images[0].save(temporary, format="GIF", save_all=True, append_images=images[1:],
+                       duration=max(int(round(1000 / fps)), 20), loop=0)
+    return path

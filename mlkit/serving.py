@@ -132,6 +132,30 @@ def load_generator(path):
     return served, generator
 
 
+POLICY_METADATA = "policy.json"  # a Q-network's export: its gymnasium environment and actions
+
+
+def policy_metadata(q_network, environment, **details):
+    """policy.json for a Q-network export: observations → one Q-value per action of `environment`."""
+    return {"environment": environment, "observation_shape": list(q_network.inputs[0].shape[1:]),
+            "actions": int(q_network.outputs[0].shape[-1]), **details}
+
+
+def load_policy(path):
+    """A Q-network's SavedModel (`path` itself, or RUN/export/q_network) and its policy.json."""
+    from mlkit.io import read_json
+
+    path = Path(path)
+    if (path / "export" / "q_network" / "saved_model.pb").is_file():
+        path = path / "export" / "q_network"
+    served = load_saved_model(path)
+    metadata = served.path / POLICY_METADATA
+    if not metadata.is_file():
+        raise ValueError(f"{served.path} is not a Q-network export (no {POLICY_METADATA}); "
+                         "`mlkit rl play` plays the policy of a DQN recipe's run")
+    return served, read_json(metadata)
+
+
 def _first_line(error):
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")

@@ -9,7 +9,7 @@ from mlkit.recipes import get_recipe, list_recipes, recipe_names
 
 EXPECTED_RECIPES = {"cars", "cats_dogs", "coffee_roasting", "kmeans_segmentation", "lda_vs_pca", "mnist_cnn",
                     "mnist_autoencoders", "sparse_features", "stacked_pretraining", "linear_autoassociator",
-                    "adding_problem", "sunspots", "addition", "mnist_gan", "mnist_dcgan", "robot_vacuum", "frozen_lake",
+                    "adding_problem", "sunspots", "addition", "mnist_gan", "mnist_dcgan", "robot_vacuum", "frozen_lake", "cartpole_dqn",
                     "mnist_dnn", "pca_faces", "shapes_segmentation", "xor", "xps"}
 
 

@@ -8,12 +8,17 @@ gives: history.csv, checkpoints, resume after a kill, learning curves.
     for epoch in loop:                      # starts after the last checkpointed epoch
         loss = train_one_epoch()
         loop.log(loss=float(loss))          # history row, then checkpoint
+        if solved: loop.stop()              # early stop: a rerun does not train on
 
 `state` holds trackables (Keras models, layers, optimizers, `keras.Variable` or
 `tf.Variable`); `tf.train.Checkpoint` saves and restores them. The history row
 of an epoch is written before its checkpoint, and rows past the restored
 checkpoint are dropped on resume, so history and state always agree.
+Learning curves are drawn when the loop ends and at most once a minute before:
+drawing them cost more than a short epoch.
 """
+
+import time
 
 import pandas as pd
 import tensorflow as tf
@@ -47,6 +52,8 @@ class TrainingLoop:
         self._manager = tf.train.CheckpointManager(self._checkpoint, str(self.directory.path / "checkpoints" / name),
                                                    max_to_keep=2)
         self._current = None
+        self._stopped = False
+        self._plotted = time.monotonic()
         self.resumed_from = 0
 
     @property
@@ -59,11 +66,19 @@ class TrainingLoop:
         start = int(self._epoch.numpy())
         self.resumed_from = start
         self._truncate_history(start)
+        if self.finished:  # stopped early before: nothing left to run
+            return
         for epoch in range(start, self.epochs):
             self._current = epoch
             yield epoch
             if self._current is not None:
                 raise RuntimeError(f"Epoch {epoch} ended without `loop.log(...)`; call it once per epoch.")
+            if self._stopped:
+                self._plot()
+                self.directory.mark_done(f"loop:{self.name}", {"epochs": epoch + 1, "stopped_early": True})
+                return
+        if start < self.epochs:
+            self._plot()
         if not self.finished:
             self.directory.mark_done(f"loop:{self.name}", {"epochs": self.epochs})
 
@@ -77,8 +92,21 @@ class TrainingLoop:
         _write_csv(frame, self.history_path)
         self._epoch.assign(self._current + 1)
         self._manager.save(checkpoint_number=self._current + 1)
-        plot_learning_curves(frame, self.directory.plots / f"{self.history_path.stem}.png", title=self.name)
         self._current = None
+        if time.monotonic() - self._plotted > 60:
+            self._plot()
+
+    def _plot(self):
+        frame = self.history()
+        if len(frame):
+            plot_learning_curves(frame, self.directory.plots / f"{self.history_path.stem}.png", title=self.name)
+        self._plotted = time.monotonic()
+
+    def stop(self):
+        """End the loop after the epoch just logged (early stopping); a resumed run does not train on."""
+        if self._current is not None:
+            raise RuntimeError("`stop` comes after `loop.log(...)` of the epoch.")
+        self._stopped = True
 
     def history(self):
         """The history so far as a DataFrame (one row per finished epoch)."""
