@@ -114,9 +114,9 @@ CASES = {
         _classes((8, 16, 16, 3), 5), "sparse_categorical_crossentropy", (8, 5), None,
     ),
     "resnet50_imagenet_stem": (
-        models.resnet, {"depth": 50, "input_shape": (40, 40, 3), "num_classes": 3, "base_filters": 2,
+        models.resnet, {"depth": 50, "input_shape": (64, 64, 3), "num_classes": 3, "base_filters": 2,
                         "stem": "imagenet"},
-        _classes((4, 40, 40, 3), 3), "sparse_categorical_crossentropy", (4, 3), None,
+        _classes((4, 64, 64, 3), 3), "sparse_categorical_crossentropy", (4, 3), None,
     ),
     # The keras-io mnist_convnet: 32·(9+1) + 64·(9·32+1) + 10·(1600+1).
     "simple_cnn_mnist_convnet": (
