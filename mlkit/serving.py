@@ -115,21 +115,28 @@ def generator_metadata(generator, output_range=(-1.0, 1.0), **details):
 
 def load_generator(path):
     """A GAN generator's SavedModel (`path` itself, or RUN/export/generator) and its generator.json."""
-    from mlkit.io import read_json
-
-    path = Path(path)
-    if (path / "export" / "generator" / "saved_model.pb").is_file():
-        path = path / "export" / "generator"
-    served = load_saved_model(path)
-    metadata = served.path / GENERATOR_METADATA
-    if not metadata.is_file():
-        raise ValueError(f"{served.path} is not a GAN generator export (no {GENERATOR_METADATA}); "
-                         "`mlkit sample` draws from the generator of a GAN recipe's run")
-    generator = read_json(metadata)
+    served, generator = _load_export_with_metadata(
+        path, "generator", GENERATOR_METADATA, "a GAN generator export",
+        "`mlkit sample` draws from the generator of a GAN recipe's run")
     if served.input_shape != (generator["latent_dim"],) or served.dtype != "float32":
         raise ValueError(f"{served.path} takes {served.input_shape} {served.dtype}, not noise vectors of "
                          f"{generator['latent_dim']}")
     return served, generator
+
+
+def _load_export_with_metadata(path, export_name, metadata_name, what, hint):
+    """The SavedModel at `path` (or RUN/export/<export_name>) and the JSON metadata file written beside it;
+    without that file, one ValueError saying it is not `what` and `hint`."""
+    from mlkit.io import read_json
+
+    path = Path(path)
+    if (path / "export" / export_name / "saved_model.pb").is_file():
+        path = path / "export" / export_name
+    served = load_saved_model(path)
+    metadata = served.path / metadata_name
+    if not metadata.is_file():
+        raise ValueError(f"{served.path} is not {what} (no {metadata_name}); {hint}")
+    return served, read_json(metadata)
 
 
 POLICY_METADATA = "policy.json"  # a Q-network's export: its gymnasium environment and actions
@@ -143,17 +150,8 @@ def policy_metadata(q_network, environment, **details):
 
 def load_policy(path):
     """A Q-network's SavedModel (`path` itself, or RUN/export/q_network) and its policy.json."""
-    from mlkit.io import read_json
-
-    path = Path(path)
-    if (path / "export" / "q_network" / "saved_model.pb").is_file():
-        path = path / "export" / "q_network"
-    served = load_saved_model(path)
-    metadata = served.path / POLICY_METADATA
-    if not metadata.is_file():
-        raise ValueError(f"{served.path} is not a Q-network export (no {POLICY_METADATA}); "
-                         "`mlkit rl play` plays the policy of a DQN recipe's run")
-    return served, read_json(metadata)
+    return _load_export_with_metadata(path, "q_network", POLICY_METADATA, "a Q-network export",
+                                      "`mlkit rl play` plays the policy of a DQN recipe's run")
 
 
 def _first_line(error):

@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from mlkit.io import atomic_path
 from mlkit.rl.q_learning import EpsilonSchedule
+from mlkit.validation import check_positive_int
 
 
 class ReplayBuffer:
@@ -23,9 +24,7 @@ class ReplayBuffer:
     FIELDS = ("observations", "actions", "rewards", "next_observations", "terminated")
 
     def __init__(self, capacity, observation_shape, seed=0):
-        if isinstance(capacity, bool) or not isinstance(capacity, numbers.Integral) or capacity < 1:
-            raise ValueError(f"`capacity` must be a positive integer, got {capacity!r}.")
-        self.capacity = int(capacity)
+        self.capacity = check_positive_int("capacity", capacity)
         shape = (self.capacity, *observation_shape)
         self.observations = np.zeros(shape, "float32")
         self.next_observations = np.zeros(shape, "float32")
@@ -119,8 +118,7 @@ class DQN:
         for name, value in (("batch_size", batch_size), ("buffer_size", buffer_size), ("train_frequency",
                             train_frequency), ("gradient_steps", gradient_steps),
                             ("target_update_interval", target_update_interval)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
+            check_positive_int(name, value)
         if isinstance(learning_starts, bool) or not isinstance(learning_starts, numbers.Integral) or \
                 learning_starts < 0:
             raise ValueError(f"`learning_starts` must be a non-negative integer, got {learning_starts!r}.")
@@ -333,8 +331,7 @@ def train_dqn(agent, environment_id, run_directory, steps, rounds, environments=
 
     if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < rounds:
         raise ValueError(f"`steps` must be an integer ≥ rounds ({rounds}), got {steps!r}.")
-    if isinstance(environments, bool) or not isinstance(environments, numbers.Integral) or environments < 1:
-        raise ValueError(f"`environments` must be a positive integer, got {environments!r}.")
+    check_positive_int("environments", environments)
     make_vector_environment(environment_id, 1, agent).close()  # a wrong id or network: refused before any work
     best = keras.models.clone_model(agent.online)
     best.set_weights(agent.online.get_weights())
@@ -352,24 +349,25 @@ def train_dqn(agent, environment_id, run_directory, steps, rounds, environments=
         agent.reseed([seed, round_index])
         returns, losses = _collect(agent, environment_id, environments, (round_index + 1) * per_round,
                                    int(np.random.default_rng([seed, round_index]).integers(2**31)))
-        collected = time.perf_counter() - started
+        steps_taken = int(agent.steps)
+        steps_per_second = (steps_taken - steps_before) / (time.perf_counter() - started)
         evaluation = evaluate_greedy(evaluate_policy, environment_id, evaluation_episodes, seed=10**6 + seed)
         if evaluation.mean() > best_return.numpy():
             best_return.assign(evaluation.mean())
             best.set_weights(agent.online.get_weights())
         agent.buffer.save(replay / f"{name}-{round_index + 1}.npz")
         (replay / f"{name}-{round_index - 1}.npz").unlink(missing_ok=True)  # the checkpoint keeps two
-        loop.log(steps=int(agent.steps), episodes=len(returns), train_return=np.mean(returns) if returns else np.nan,
+        loop.log(steps=steps_taken, episodes=len(returns), train_return=np.mean(returns) if returns else np.nan,
                  evaluation_return=evaluation.mean(), evaluation_min=evaluation.min(),
                  loss=np.mean([float(loss) for loss in losses]) if losses else np.nan,
-                 epsilon=agent.epsilon(int(agent.steps)),
-                 steps_per_second=(int(agent.steps) - steps_before) / collected, seconds=time.perf_counter() - started)
+                 epsilon=agent.epsilon(steps_taken), steps_per_second=steps_per_second,
+                 seconds=time.perf_counter() - started)
         solved = solved_return is not None and evaluation.mean() >= solved_return
         if progress:
             print(f"mlkit: {loop.directory.path.name}: {name} round {round_index + 1}/{rounds}: "
-                  f"{int(agent.steps):,} steps, greedy return {evaluation.mean():.1f} over {evaluation_episodes} "
-                  f"episodes{' (solved)' if solved else ''}, {(int(agent.steps) - steps_before) / collected:.0f} "
-                  "steps/s", file=sys.stderr, flush=True)
+                  f"{steps_taken:,} steps, greedy return {evaluation.mean():.1f} over {evaluation_episodes} "
+                  f"episodes{' (solved)' if solved else ''}, {steps_per_second:.0f} steps/s", file=sys.stderr,
+                  flush=True)
         if solved:
             loop.stop()
     for leftover in replay.glob(f"{name}-*.npz"):  # only a resume needs them

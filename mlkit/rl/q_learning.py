@@ -9,6 +9,7 @@ import numbers
 import numpy as np
 
 from mlkit.io import atomic_path
+from mlkit.validation import check_positive_int
 
 
 class EpsilonSchedule:
@@ -20,8 +21,7 @@ class EpsilonSchedule:
                 raise ValueError(f"ε `{name}` must be in [0, 1], got {value!r}.")
         if end > start:
             raise ValueError(f"ε `end` ({end}) must not exceed `start` ({start}).")
-        if isinstance(decay_episodes, bool) or not isinstance(decay_episodes, numbers.Integral) or decay_episodes < 1:
-            raise ValueError(f"`decay_episodes` must be a positive integer, got {decay_episodes!r}.")
+        check_positive_int("decay_episodes", decay_episodes)
         self.start, self.end, self.decay_episodes = float(start), float(end), int(decay_episodes)
 
     def __call__(self, episode):
@@ -47,8 +47,7 @@ class QLearning:
     def __init__(self, n_states, n_actions, learning_rate=0.1, discount=0.99, epsilon=None, deterministic=False,
                  seed=0):
         for name, value in (("n_states", n_states), ("n_actions", n_actions)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
+            check_positive_int(name, value)
         if isinstance(discount, bool) or not isinstance(discount, numbers.Real) or not 0 <= discount <= 1:
             raise ValueError(f"`discount` (γ) must be in [0, 1], got {discount!r}.")
         if isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real) or not 0 < learning_rate <= 1:

@@ -74,13 +74,12 @@ class TrainingLoop:
             if self._current is not None:
                 raise RuntimeError(f"Epoch {epoch} ended without `loop.log(...)`; call it once per epoch.")
             if self._stopped:
-                self._plot()
-                self.directory.mark_done(f"loop:{self.name}", {"epochs": epoch + 1, "stopped_early": True})
-                return
-        if start < self.epochs:
-            self._plot()
-        if not self.finished:
-            self.directory.mark_done(f"loop:{self.name}", {"epochs": self.epochs})
+                break
+        self._plot()
+        info = {"epochs": int(self._epoch.numpy())}
+        if self._stopped:
+            info["stopped_early"] = True
+        self.directory.mark_done(f"loop:{self.name}", info)
 
     def log(self, **metrics):
         """End the current epoch: append its metrics to the history, then checkpoint the state."""
