@@ -23,6 +23,7 @@ EXIT_BUG = 1
 STRATEGIES = ["auto", "default", "mirrored", "tpu"]
 PRECISIONS = ["float32", "mixed_bfloat16", "mixed_float16", "auto"]
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".pdf", ".svg")
+STYLE_NETWORKS = ["vgg19", "vgg16", "random_multiscale"]
 
 
 class CommandError(Exception):
@@ -108,6 +109,27 @@ def build_parser():
     play.add_argument("--render-gif", help="record the first episode as this animated .gif")
     play.add_argument("--overwrite", action="store_true", help="replace an existing --render-gif file")
 
+    style = commands.add_parser(
+        "style-transfer", help="paint a content image in a style image's style (Gatys et al.), into one image file",
+        description="Optimise the pixels of the content image against its content features and the style image's "
+                    "Gram matrices. The default VGG19 needs its ImageNet weights (Keras cache, a download, or "
+                    "--weights PATH); --network random_multiscale runs offline with random filters.")
+    style.add_argument("content", help="content image (PNG, JPEG …; the result has its aspect ratio)")
+    style.add_argument("style", help="style image")
+    style.add_argument("--out", required=True, help="the result: .png, .jpg or .jpeg")
+    style.add_argument("--size", type=int, default=384, help="longer side of the result in pixels (default 384)")
+    style.add_argument("--steps", type=int, default=300, help="optimisation steps (default 300)")
+    style.add_argument("--network", choices=STYLE_NETWORKS, default="vgg19", help="feature network (default vgg19)")
+    style.add_argument("--weights", metavar="PATH",
+                       help="VGG weights file (.h5, keras.applications' no-top file) instead of the Keras cache")
+    style.add_argument("--content-weight", type=float, default=1e-3, help="α (default 1e-3)")
+    style.add_argument("--style-weight", type=float, default=1.0, help="β (default 1; α/β 1e-2 keeps more content)")
+    style.add_argument("--tv-weight", type=float, default=0.0, help="total-variation weight γ (default 0)")
+    style.add_argument("--optimizer", choices=["lbfgs", "adam"], default="lbfgs")
+    style.add_argument("--init", choices=["content", "noise"], default="content", help="start image (default content)")
+    style.add_argument("--seed", type=int, default=0, help="seed of the noise start and of random features")
+    style.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+
     xps = commands.add_parser("xps", help="XPS survey spectra: simulate datasets, quantify measured spectra")
     xps_commands = xps.add_subparsers(dest="xps_command", required=True, parser_class=_Parser)
     simulate = xps_commands.add_parser("simulate", help="write simulated spectra as .npz shards + manifest.json")
@@ -170,6 +192,8 @@ def check_arguments(args):
             raise CommandError(f"--seed must be a non-negative integer, got {args.seed}")
         if args.render_gif is not None and Path(args.render_gif).suffix.lower() != ".gif":
             raise CommandError(f"--render-gif must end in .gif, got {Path(args.render_gif).name}")
+    if args.command == "style-transfer":
+        _check_style_arguments(args)
     if args.command == "xps":
         if args.xps_command == "predict" and not 0 <= args.threshold <= 100:
             raise CommandError(f"--threshold is in at.%, between 0 and 100; got {args.threshold}")
@@ -177,6 +201,36 @@ def check_arguments(args):
             if args.n < 1 or args.shard_size < 1:
                 raise CommandError("--n and --shard-size must be positive integers")
             args.settings = dict(parse_assignment(item) for item in args.set)
+
+
+def _check_style_arguments(args):
+    for name in ("content", "style"):
+        path = Path(getattr(args, name))
+        if not path.is_file():
+            raise CommandError(f"{name} image {path} does not exist")
+    if not 16 <= args.size <= 4096:
+        raise CommandError(f"--size must be between 16 and 4096 pixels, got {args.size}")
+    if not 1 <= args.steps <= 100_000:
+        raise CommandError(f"--steps must be between 1 and 100000, got {args.steps}")
+    for flag in ("content_weight", "style_weight", "tv_weight"):
+        value = getattr(args, flag)
+        if not value >= 0 or value == float("inf"):
+            raise CommandError(f"--{flag.replace('_', '-')} must be a non-negative number, got {value}")
+    if args.seed < 0:
+        raise CommandError(f"--seed must be a non-negative integer, got {args.seed}")
+    if args.weights is not None and not Path(args.weights).is_file():
+        raise CommandError(f"--weights file {args.weights} does not exist")
+    out = Path(args.out)
+    if out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        raise CommandError(f"--out must end in .png, .jpg or .jpeg, got {out.name}")
+    if out.is_dir():
+        raise CommandError(f"--out {out} is a directory")
+    if out.exists() and not args.overwrite:
+        raise CommandError(f"--out {out} already exists; pass --overwrite to replace it")
+    if not out.parent.is_dir():
+        raise CommandError(f"--out folder {out.parent} does not exist")
+    if not os.access(out.parent, os.W_OK):
+        raise CommandError(f"--out folder {out.parent} is not writable")
 
 
 def quiet_tensorflow():

@@ -13,7 +13,7 @@ from mlkit.errors import MlkitError
 
 def run_command(args):
     commands = {"recipes": _recipes, "run": _run, "export": _export, "predict": _predict, "sample": _sample,
-                "rl": _rl_play, "xps": _xps}
+                "rl": _rl_play, "style-transfer": _style_transfer, "xps": _xps}
     return commands[args.command](args)
 
 
@@ -153,6 +153,24 @@ def _rl_play(args):
     if args.render_gif:
         write_gif(frames, Path(args.render_gif), fps=fps, scale=2, replace=args.overwrite)
         print(f"episode 1 ({len(frames)} frames) → {args.render_gif}")
+    return 0
+
+
+def _style_transfer(args):
+    from mlkit.models.style import describe_features
+    from mlkit.style import StyleTransfer, load_image, save_image
+
+    weights = args.weights or "imagenet"
+    transfer = StyleTransfer(args.network, weights=None if args.network == "random_multiscale" else weights,
+                             content_weight=args.content_weight, style_weight=args.style_weight,
+                             tv_weight=args.tv_weight, optimizer=args.optimizer, init=args.init, seed=args.seed)
+    content = load_image(args.content, args.size, transfer.minimum_size, name="content")
+    style = load_image(args.style, None, transfer.minimum_size, name="style")
+    print(f"features: {describe_features(args.network, weights)}; {content.shape[1]}×{content.shape[0]} px")
+    image, history = transfer.transfer(content, style, steps=args.steps, rounds=min(10, args.steps))
+    save_image(image, args.out, replace=args.overwrite)
+    last = history.iloc[-1]
+    print(f"loss {last['loss']:.4g} (content {last['content']:.4g}, style {last['style']:.4g}) → {args.out}")
     return 0
 
 

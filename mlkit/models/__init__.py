@@ -27,6 +27,7 @@ from mlkit.models.resnet import resnet
 from mlkit.models.seq2seq import SEQ2SEQ_CELLS, Seq2Seq, seq2seq
 from mlkit.models.sequence import CELLS, recurrent_layer, sequence_model
 from mlkit.models.simple_cnn import simple_cnn
+from mlkit.models.style import style_features
 from mlkit.models.vgg import vgg
 from mlkit.models.xps_cnn import xps_cnn
 from mlkit.models.regression import (
@@ -39,6 +40,7 @@ from mlkit.models.regression import (
 )
 
 __all__ = [
+    "style_features",
     "ACTIVATIONS",
     "SEQ2SEQ_CELLS",
     "Seq2Seq",
