@@ -12,7 +12,10 @@ pixel values 0–255 (any size) to a dict {layer name: feature map}:
   (3, 5, 9, 15 px; 64 each, He-normal from `seed`, ReLU), not trained: Ustyuzhaninov et al. (2017)
   show that such a layer already synthesises textures. Their largest filters (up to 55 px) cost too
   much on a CPU. Pooled image pyramids instead of large filters were tried: their gradients are
-  blocky and leave a grid in the image.
+  blocky and leave a grid in the image. Content comes from "kernel_15_pool4", the 15-px features
+  averaged over 4×4 blocks: a content layer that keeps the layout but not the pixels, as conv4_2 does
+  in VGG. With a full-resolution content layer (nearly invertible: feature inversion gets 47 dB back)
+  the content term pinned every pixel and only the colours moved.
 
 Not a registered builder: the model has no trainable weights and nothing to fit; it is rebuilt from
 these arguments wherever it is needed.
@@ -33,13 +36,15 @@ VGG_STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv
 DEFAULT_LAYERS = {
     "vgg19": {"style": VGG_STYLE_LAYERS, "content": ("block4_conv2",)},
     "vgg16": {"style": VGG_STYLE_LAYERS, "content": ("block4_conv2",)},
-    "random_multiscale": {"style": ("kernel_3", "kernel_5", "kernel_9", "kernel_15"), "content": ("kernel_5",)},
+    "random_multiscale": {"style": ("kernel_3", "kernel_5", "kernel_9", "kernel_15"),
+                          "content": ("kernel_15_pool4",)},
 }
+CONTENT_POOL = 4
 # Shallow to deep, for feature inversion (the last convolution of each block).
 INVERSION_LAYERS = {
     "vgg19": ("block1_conv2", "block2_conv2", "block3_conv4", "block4_conv4", "block5_conv4"),
     "vgg16": ("block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3", "block5_conv3"),
-    "random_multiscale": ("kernel_3", "kernel_5", "kernel_9", "kernel_15"),
+    "random_multiscale": ("kernel_3", "kernel_9", "kernel_15", "kernel_15_pool4"),
 }
 _VGG = {"vgg19": ("VGG19", "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"),
         "vgg16": ("VGG16", "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5")}
@@ -57,7 +62,7 @@ def style_features(network="vgg19", layers=None, weights="imagenet", pooling="av
         pooling: VGG only: "avg" (Gatys et al.) or "max" (the network as trained).
         seed: the random filters' seed (random_multiscale, or VGG with weights=None).
         filters, kernel_sizes: random_multiscale only: filters of each size, and the sizes (one
-            output layer "kernel_<size>" each).
+            output layer "kernel_<size>" each, and "kernel_<largest>_pool4" for content).
     """
     network = check_choice("network", network, NETWORKS)
     pooling = check_choice("pooling", pooling, POOLINGS)
@@ -152,8 +157,9 @@ def _resolve_weights(network, weights, file_name, constructor):
 
 def _random_multiscale(layers, seed, filters, kernel_sizes):
     kernel_sizes = tuple(sorted(set(kernel_sizes)))
-    available = [f"kernel_{size}" for size in kernel_sizes]
-    layers = _check_layers(available if layers is None else layers, available, "random_multiscale")
+    pooled = f"kernel_{kernel_sizes[-1]}_pool{CONTENT_POOL}"
+    available = [f"kernel_{size}" for size in kernel_sizes] + [pooled]
+    layers = _check_layers(available[:-1] if layers is None else layers, available, "random_multiscale")
     inputs = keras.Input((None, None, 3), name="image")
     # VGG's input scale (pixels minus the mean, not rescaled) keeps the feature magnitudes, and so the
     # meaning of α/β, close to those of VGG with ImageNet weights.
@@ -161,13 +167,16 @@ def _random_multiscale(layers, seed, filters, kernel_sizes):
     outputs = {}
     for index, size in enumerate(kernel_sizes):
         name = f"kernel_{size}"
-        if name in layers:
+        if name in layers or (pooled in layers and size == kernel_sizes[-1]):
             outputs[name] = keras.layers.Conv2D(
                 filters, size, padding="same", activation="relu", name=name,
                 kernel_initializer=keras.initializers.HeNormal(seed=seed + index))(x)
+    if pooled in layers:
+        largest = outputs[f"kernel_{kernel_sizes[-1]}"]
+        outputs[pooled] = keras.layers.AveragePooling2D(CONTENT_POOL, name=pooled)(largest)
     model = keras.Model(inputs, {name: outputs[name] for name in layers}, name="random_multiscale_features")
     model.trainable = False
-    model.minimum_image_size = 1
+    model.minimum_image_size = CONTENT_POOL if pooled in layers else 1
     return model
 
 

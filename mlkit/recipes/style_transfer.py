@@ -36,7 +36,7 @@ DEFAULTS = {
     "optimizer": "lbfgs",  # lbfgs | adam | sgd
     "learning_rate": 5.0,  # adam/sgd, in pixel values
     "init": "noise",  # noise (Gatys et al.; more of the style shows) | content (keras-io)
-    "steps": 100,  # L-BFGS has converged by then with the offline features (history.csv)
+    "steps": 100,
     "rounds": 5,  # checkpoints per result
     "resolutions": 1,  # > 1: coarse to fine
     "jit_compile": False,  # XLA made the loss and gradient slower on this CPU (benchmarks/style_step.py)
