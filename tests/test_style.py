@@ -155,7 +155,11 @@ def test_an_interrupted_run_resumes_to_the_straight_result(tmp_path):
     straight, _ = _tiny_transfer(optimizer="adam").transfer(content, style, steps=9, rounds=3,
                                                             run_directory=RunDirectory(tmp_path / "straight"),
                                                             progress=None)
-    assert list(history["epoch"]) == [0, 1, 2]
+    assert list(history["epoch"]) == [0, 1, 2] and list(history["step"]) == [3, 6, 9]
+    import pandas as pd
+
+    steps = pd.read_csv(tmp_path / "killed" / "steps.csv")  # the loss after every step, none twice
+    assert list(steps["step"]) == list(range(1, 10)) and np.isfinite(steps["loss"]).all()
     assert np.abs(resumed.astype(int) - straight.astype(int)).max() <= 1
     assert (tmp_path / "killed" / "plots" / "history.png").is_file()
 

@@ -200,23 +200,29 @@ class StyleTransfer:
             epochs = iter(loop)
         else:
             loop, epochs = None, iter(range(rounds))
-        done = sum(per_round[:loop.resumed_from]) if loop is not None else 0
+        steps_file = None
+        if loop is not None:
+            steps_file = run_directory.path / history.replace("history", "steps")
         for index in epochs:
             if loop is not None and index == loop.resumed_from and index and progress:
                 progress(f"{name}: resuming after round {index} of {rounds}")
+            done = sum(per_round[:index])
+            losses = _StepLosses(done, steps, name, progress)
             started = time.perf_counter()
             if keras_optimizer is not None:
                 for _ in range(per_round[index]):
                     total, parts = step()
+                    losses.add(float(total))
                 iterations = per_round[index]
             else:
-                total, parts, iterations = self._lbfgs(objective, variable, per_round[index])
+                total, parts, iterations = self._lbfgs(objective, variable, per_round[index], losses.add)
             seconds = time.perf_counter() - started
             done += per_round[index]
             row = {"step": done, "iterations": iterations, "loss": float(total),
                    **{key: float(value) for key, value in parts.items()},
                    "seconds": seconds, "steps_per_second": per_round[index] / seconds}
             if loop is not None:
+                losses.write(steps_file)  # before the round's checkpoint, like its history row
                 loop.log(**row)
             else:
                 rows.append({"epoch": index, **row})
@@ -228,7 +234,7 @@ class StyleTransfer:
         return variable.numpy(), frame
 
     @staticmethod
-    def _lbfgs(objective, variable, steps):
+    def _lbfgs(objective, variable, steps, on_iteration=None):
         """`steps` iterations of scipy's L-BFGS-B from the variable's image, bounds 0–255.
 
         It stops early only when a step lowers the rescaled loss by less than 1e-10 of itself (converged;
@@ -247,12 +253,44 @@ class StyleTransfer:
             total, _, gradient = objective.loss_and_gradient(flat.reshape(shape).astype("float32"))
             return float(total) * scale, gradient.numpy().ravel().astype("float64") * scale
 
-        result = minimize(loss_and_gradient, variable.numpy().ravel().astype("float64"), jac=True,
+        def callback(intermediate_result):
+            if on_iteration is not None:
+                on_iteration(float(intermediate_result.fun) / scale)
+
+        result = minimize(loss_and_gradient, variable.numpy().ravel().astype("float64"), jac=True, callback=callback,
                           method="L-BFGS-B", bounds=Bounds(0.0, 255.0),
                           options={"maxiter": steps, "maxfun": 2 * steps + 10, "ftol": 1e-10, "gtol": 0.0})
         variable.assign(result.x.reshape(shape).astype("float32"))
         total, parts, _ = objective.loss_and_gradient(variable)
         return total, parts, int(result.nit)
+
+
+class _StepLosses:
+    """The loss after every step of a round: printed at most every 5 s, and kept in steps.csv (rows
+    past the resumed round are dropped, so the file agrees with the checkpoint)."""
+
+    def __init__(self, done, steps, name, progress):
+        self.step, self.steps, self.name, self.progress = done, steps, name, progress
+        self.rows, self.printed = [], time.perf_counter()
+
+    def add(self, loss):
+        self.step += 1
+        self.rows.append({"step": self.step, "loss": loss})
+        if self.progress and time.perf_counter() - self.printed > 5:
+            self.printed = time.perf_counter()
+            self.progress(f"{self.name} step {self.step}/{self.steps}: loss {loss:.4g}")
+
+    def write(self, path):
+        import pandas as pd
+
+        from mlkit.io import atomic_path
+
+        first = self.rows[0]["step"] if self.rows else self.step + 1
+        before = pd.read_csv(path) if path.is_file() else pd.DataFrame(columns=["step", "loss"])
+        frame = pd.concat([before[before["step"] < first], pd.DataFrame(self.rows, columns=["step", "loss"])],
+                          ignore_index=True)
+        with atomic_path(path) as temporary:
+            frame.to_csv(temporary, index=False)
 
 
 def optimizer_step(objective, variable, optimizer, jit_compile=False):
