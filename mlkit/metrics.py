@@ -1,4 +1,5 @@
-"""Evaluation of generative models: Fréchet distance between feature statistics, mode coverage.
+"""Evaluation: of generative models (Fréchet distance between feature statistics, mode coverage) and of
+classifiers (`classification_report`: confusion matrix, TPR/TNR/precision/FPR/F1, ROC-AUC, ROC plot).
 
 The Fréchet distance is the FID formula (Heusel et al. 2017) applied to whatever features are given.
 The GAN recipes use the penultimate layer of an MNIST classifier that mlkit trains itself, so their
@@ -82,3 +83,100 @@ def class_coverage(labels, num_classes):
     kl = float(np.sum(shares[present] * np.log(shares[present] * num_classes)))
     return {"shares": [float(share) for share in shares], "kl_to_uniform": kl,
             "classes_present": int(present.sum()), "largest_share": float(shares.max())}
+
+
+def classification_report(y_true, y_score, threshold=0.5, class_names=None):
+    """Confusion matrix and per-class rates of a classifier, from labels and scores (SPEC §2).
+
+    Args:
+        y_true: integer labels, shape (n,).
+        y_score: scores: (n,) probabilities of class 1 for a binary classifier, or (n, classes)
+            probabilities (a softmax output; predicted class = argmax).
+        threshold: binary only: scores ≥ threshold are predicted positive.
+        class_names: optional names for the classes.
+
+    Returns a dict: "confusion_matrix" (rows true, columns predicted), "accuracy", and per class
+    (one-vs-rest) "tpr" (sensitivity, recall), "tnr" (specificity), "precision", "fpr", "f1" and
+    "roc_auc"; "macro" averages; for a binary classifier the positive class's values at the top level
+    and "roc_curve" ({"fpr", "tpr", "thresholds"}). Undefined ratios (0/0) are 0, as in
+    scikit-learn with zero_division=0; the AUC of a class without positives or negatives is NaN.
+    """
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    labels = np.asarray(y_true)
+    scores = np.asarray(y_score, dtype="float64")
+    if labels.ndim != 1 or not len(labels):
+        raise ValueError(f"`y_true` must be a non-empty 1-D array of labels, got shape {labels.shape}.")
+    if not np.issubdtype(labels.dtype, np.integer):
+        if not np.all(np.equal(np.mod(labels, 1), 0)):
+            raise ValueError("`y_true` must hold integer class labels.")
+        labels = labels.astype("int64")
+    binary = scores.ndim == 1 or (scores.ndim == 2 and scores.shape[1] == 1)
+    if binary:
+        scores = scores.reshape(-1)
+        probabilities = np.stack([1 - scores, scores], axis=1)
+        predicted = (scores >= threshold).astype("int64")
+    elif scores.ndim == 2:
+        probabilities = scores
+        predicted = np.argmax(scores, axis=1)
+    else:
+        raise ValueError(f"`y_score` must be (n,) or (n, classes), got shape {scores.shape}.")
+    if len(probabilities) != len(labels):
+        raise ValueError(f"`y_score` has {len(probabilities)} rows for {len(labels)} labels.")
+    if not np.isfinite(probabilities).all():
+        raise ValueError("`y_score` must be finite.")
+    classes = probabilities.shape[1]
+    if labels.min() < 0 or labels.max() >= classes:
+        raise ValueError(f"`y_true` labels must be in 0..{classes - 1}, got {labels.min()}..{labels.max()}.")
+    names = [str(name) for name in (class_names or range(classes))]
+    if len(names) != classes:
+        raise ValueError(f"`class_names` needs {classes} names, got {len(names)}.")
+
+    confusion = np.zeros((classes, classes), dtype="int64")
+    np.add.at(confusion, (labels, predicted), 1)
+    total = confusion.sum()
+    per_class = {}
+    for index, name in enumerate(names):
+        tp = confusion[index, index]
+        fn = confusion[index].sum() - tp
+        fp = confusion[:, index].sum() - tp
+        tn = total - tp - fn - fp
+        precision, tpr = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
+        positives = labels == index
+        both = 0 < positives.sum() < len(labels)
+        auc = float(roc_auc_score(positives, probabilities[:, index])) if both else float("nan")
+        per_class[name] = {"tpr": tpr, "tnr": _ratio(tn, tn + fp), "precision": precision, "fpr": _ratio(fp, fp + tn),
+                           "f1": _ratio(2 * precision * tpr, precision + tpr), "roc_auc": auc,
+                           "support": int(positives.sum())}
+    report = {"confusion_matrix": confusion.tolist(), "accuracy": float(np.trace(confusion) / total),
+              "classes": per_class,
+              "macro": {key: float(np.nanmean([values[key] for values in per_class.values()]))
+                        for key in ("tpr", "tnr", "precision", "fpr", "f1", "roc_auc")}}
+    if binary:
+        report.update({key: value for key, value in per_class[names[1]].items()})
+        if 0 < labels.sum() < len(labels):
+            fpr, tpr, thresholds = roc_curve(labels, scores)
+            report["roc_curve"] = {"fpr": fpr.tolist(), "tpr": tpr.tolist(), "thresholds": thresholds.tolist()}
+    return report
+
+
+def _ratio(numerator, denominator):
+    return float(numerator / denominator) if denominator else 0.0
+
+
+def plot_roc_curve(report, path, title=None):
+    """The ROC curve of a binary `classification_report`, with its AUC and the chance diagonal."""
+    from mlkit.plotting import plt, save_figure
+
+    if "roc_curve" not in report:
+        raise ValueError("The report has no ROC curve (a binary classifier with both classes present).")
+    figure, axis = plt.subplots(figsize=(4.2, 4))
+    axis.plot(report["roc_curve"]["fpr"], report["roc_curve"]["tpr"], label=f"AUC {report['roc_auc']:.3f}")
+    axis.plot([0, 1], [0, 1], linestyle="--", color="grey", label="chance")
+    axis.set_xlabel("false positive rate (1 − specificity)")
+    axis.set_ylabel("true positive rate (sensitivity)")
+    axis.legend(loc="lower right")
+    if title:
+        axis.set_title(title)
+    save_figure(figure, path)
+    return path

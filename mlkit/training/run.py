@@ -41,7 +41,7 @@ COMMON_DEFAULTS = {
 }
 # Recipes that train with a Keras optimizer add these to their DEFAULTS (run.optimizer() reads them).
 OPTIMIZER_DEFAULTS = {
-    "optimizer": "adam",  # any keras.optimizers name: adam, sgd, rmsprop, adamw, nadam …
+    "optimizer": "adam",  # any keras.optimizers name (adam, sgd, rmsprop, adamw, nadam …) or nesterov_rmsprop
     "learning_rate": 1e-3,
     "schedule": None,  # "cosine" (to 0 over the run) or {"class_name": "CosineDecay", "config": {...}}
     "clipnorm": None,
@@ -252,6 +252,10 @@ def make_optimizer(optimizer="adam", learning_rate=1e-3, schedule=None, clipnorm
     if clipnorm is not None:
         arguments["clipnorm"] = clipnorm
     try:
+        if optimizer in ("nesterov_rmsprop", "NesterovRMSprop"):  # mlkit's (Keras has no such name)
+            from mlkit.optimizers import NesterovRMSprop
+
+            return NesterovRMSprop(learning_rate=learning_rate, **arguments)
         instance = keras.optimizers.get({"class_name": optimizer, "config": {}})
         return instance.__class__(learning_rate=learning_rate, **arguments)
     except (TypeError, ValueError) as error:

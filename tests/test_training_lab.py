@@ -1,0 +1,128 @@
+"""The training lab's tools (issue 18): NesterovRMSprop against Goodfellow et al.'s Algorithm 8.6 in NumPy,
+classification_report against scikit-learn."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from mlkit.optimizers import NesterovRMSprop
+from mlkit.training import make_optimizer
+
+SCALES = np.array([0.5, 2.0, 1.0, 3.0])
+OFFSETS = np.array([1.0, -2.0, 0.5, 0.0])
+
+
+def gradient(theta):
+    """∇ of L(θ) = Σ s θ⁴ / 4 + o θ: not quadratic, so the look-ahead point matters."""
+    return SCALES * theta ** 3 + OFFSETS
+
+
+def algorithm_8_6(theta, steps, learning_rate, rho, momentum, delta):
+    """Algorithm 8.6 as printed: the gradient at the interim point θ + αv. Returns the look-ahead
+    points θ + αv after each step (what the Keras variable holds)."""
+    r, v, points = np.zeros_like(theta), np.zeros_like(theta), []
+    for _ in range(steps):
+        g = gradient(theta + momentum * v)
+        r = rho * r + (1 - rho) * g * g
+        v = momentum * v - learning_rate * g / np.sqrt(r + delta)
+        theta = theta + v
+        points.append(theta + momentum * v)
+    return points
+
+
+def keras_steps(variable, optimizer, steps):
+    points = []
+    for _ in range(steps):
+        value = variable.numpy().astype("float64")
+        optimizer.apply_gradients([(tf.constant(gradient(value), tf.float64), variable)])
+        points.append(variable.numpy().copy())
+    return points
+
+
+def test_nesterov_rmsprop_follows_algorithm_8_6_for_20_steps():
+    start = np.array([1.5, -0.7, 0.3, 2.0])
+    expected = algorithm_8_6(start, 20, learning_rate=0.05, rho=0.9, momentum=0.8, delta=1e-7)
+    variable = tf.Variable(start, dtype=tf.float64)
+    reached = keras_steps(variable, NesterovRMSprop(0.05, rho=0.9, momentum=0.8, epsilon=1e-7), 20)
+    np.testing.assert_allclose(reached, expected, atol=1e-6, rtol=0)
+    assert not np.allclose(expected[-1], start)  # it moved
+
+
+def test_nesterov_rmsprop_resumes_from_a_checkpoint_exactly(tmp_path):
+    start = np.array([1.5, -0.7, 0.3, 2.0])
+    straight = keras_steps(tf.Variable(start, dtype=tf.float64), NesterovRMSprop(0.05, momentum=0.8), 10)[-1]
+    variable, optimizer = tf.Variable(start, dtype=tf.float64), NesterovRMSprop(0.05, momentum=0.8)
+    keras_steps(variable, optimizer, 4)
+    path = tf.train.Checkpoint(variable=variable, optimizer=optimizer).write(str(tmp_path / "state"))
+    fresh_variable, fresh_optimizer = tf.Variable(np.zeros(4), dtype=tf.float64), NesterovRMSprop(0.05, momentum=0.8)
+    fresh_optimizer.build([fresh_variable])
+    tf.train.Checkpoint(variable=fresh_variable, optimizer=fresh_optimizer).read(path).assert_consumed()
+    np.testing.assert_allclose(keras_steps(fresh_variable, fresh_optimizer, 6)[-1], straight, atol=1e-12)
+
+
+def test_nesterov_rmsprop_serialises_and_trains_a_saved_model(tmp_path):
+    optimizer = NesterovRMSprop(0.01, rho=0.8, momentum=0.5, epsilon=1e-6, clipnorm=1.0)
+    again = keras.optimizers.deserialize(keras.optimizers.serialize(optimizer))
+    assert isinstance(again, NesterovRMSprop)
+    assert (again.rho, again.momentum, again.epsilon, again.clipnorm) == (0.8, 0.5, 1e-6, 1.0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer=make_optimizer("nesterov_rmsprop", learning_rate=0.01), loss="mse")
+    rng = np.random.default_rng(0)
+    inputs = rng.normal(size=(64, 3)).astype("float32")
+    targets = inputs @ np.array([[1.0], [-2.0], [0.5]], "float32")
+    history = model.fit(inputs, targets, epochs=5, batch_size=16, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    model.save(tmp_path / "model.keras")
+    loaded = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
+    assert isinstance(loaded.optimizer, NesterovRMSprop) and loaded.optimizer.momentum == 0.9
+
+
+@pytest.mark.parametrize("arguments, message", [
+    ({"rho": 1.0}, "`rho`"), ({"momentum": -0.1}, "`momentum`"), ({"epsilon": 0}, "`epsilon`")])
+def test_nesterov_rmsprop_rejects_bad_arguments(arguments, message):
+    with pytest.raises(ValueError, match=message):
+        NesterovRMSprop(**arguments)
+
+
+def test_classification_report_agrees_with_scikit_learn(tmp_path):
+    from sklearn import metrics as reference
+
+    from mlkit.metrics import classification_report, plot_roc_curve
+
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, 300)
+    scores = np.clip(0.35 * labels + rng.uniform(0, 0.65, 300), 0, 1)
+    report = classification_report(labels, scores, threshold=0.5)
+    predicted = (scores >= 0.5).astype(int)
+    (tn, fp), (fn, tp) = reference.confusion_matrix(labels, predicted)
+    assert report["confusion_matrix"] == [[tn, fp], [fn, tp]]
+    assert report["tpr"] == pytest.approx(reference.recall_score(labels, predicted))
+    assert report["tnr"] == pytest.approx(tn / (tn + fp)) and report["fpr"] == pytest.approx(fp / (fp + tn))
+    assert report["precision"] == pytest.approx(reference.precision_score(labels, predicted))
+    assert report["f1"] == pytest.approx(reference.f1_score(labels, predicted))
+    assert report["roc_auc"] == pytest.approx(reference.roc_auc_score(labels, scores))
+    assert report["accuracy"] == pytest.approx(reference.accuracy_score(labels, predicted))
+    plot_roc_curve(report, tmp_path / "roc.png")
+    assert (tmp_path / "roc.png").is_file()
+
+    probabilities = rng.dirichlet(np.ones(3), 200)
+    labels = np.where(rng.uniform(size=200) < 0.6, probabilities.argmax(1), rng.integers(0, 3, 200))
+    report = classification_report(labels, probabilities, class_names=["a", "b", "c"])
+    assert report["confusion_matrix"] == reference.confusion_matrix(labels, probabilities.argmax(1)).tolist()
+    f1 = reference.f1_score(labels, probabilities.argmax(1), average=None)
+    assert [report["classes"][name]["f1"] for name in "abc"] == pytest.approx(list(f1))
+    assert report["macro"]["roc_auc"] == pytest.approx(
+        reference.roc_auc_score(labels, probabilities, multi_class="ovr", average="macro"))
+
+
+def test_the_always_no_classifier_is_exposed():
+    from mlkit.metrics import classification_report
+
+    labels = np.r_[np.ones(10, int), np.zeros(990, int)]  # 1 % positives, as the notes' tumour example
+    report = classification_report(labels, np.zeros(1000))
+    assert report["accuracy"] == 0.99 and report["tpr"] == 0.0 and report["f1"] == 0.0
+    with pytest.raises(ValueError, match="`y_true`"):
+        classification_report([0, 3], np.zeros(2))
+    with pytest.raises(ValueError, match="rows"):
+        classification_report([0, 1, 1], np.zeros(2))
