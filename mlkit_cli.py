@@ -75,6 +75,8 @@ def build_parser():
                      help="dtype policy; auto: bfloat16 on CPUs with AMX/AVX512-BF16, float16 on GPUs")
     run.add_argument("--data", metavar="DIR", help="the recipe's input data (cats_dogs: one folder per class)")
     run.add_argument("--full", action="store_true", help="paper-scale settings (recipes that have them, e.g. xps)")
+    run.add_argument("--tensorboard", action="store_true",
+                     help="also write TensorBoard events (scalars, histograms, graph) under RUN/tensorboard/")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="any other recipe setting; VALUE is JSON or a plain string (repeatable)")
 

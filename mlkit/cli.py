@@ -35,6 +35,8 @@ def _run(args):
             overrides[key] = getattr(args, key)
     if args.full:
         overrides["full"] = True
+    if args.tensorboard:
+        overrides["tensorboard"] = True
     metrics = recipe.run(overrides, overwrite=args.overwrite)
     print(json.dumps(metrics, indent=2, default=str))
     return 0

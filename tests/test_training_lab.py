@@ -126,3 +126,48 @@ def test_the_always_no_classifier_is_exposed():
         classification_report([0, 3], np.zeros(2))
     with pytest.raises(ValueError, match="rows"):
         classification_report([0, 1, 1], np.zeros(2))
+
+
+def test_tensorboard_flag_and_plateau_schedule_in_recipes(tmp_path):
+    from mlkit.recipes import get_recipe
+
+    import pandas as pd
+
+    get_recipe("xor").run({"out": str(tmp_path / "xor"), "tensorboard": True, "schedule": "plateau"})
+    events = list((tmp_path / "xor").rglob("events.out.tfevents.*"))
+    assert any("train" in str(path.parent) for path in events), events  # scalars + histograms from fit
+    histories = [pd.read_csv(path) for path in (tmp_path / "xor").rglob("history.csv")]
+    assert histories and all("learning_rate" in history for history in histories)  # ReduceLROnPlateau logs it
+    get_recipe("robot_vacuum").run({"out": str(tmp_path / "rl"), "tensorboard": True, "episodes": 200, "rounds": 2,
+                                    "exploration_episodes": 5, "exploration_rates": [0.1]})
+    assert list((tmp_path / "rl").rglob("tensorboard/*/events.out.tfevents.*"))  # TrainingLoop scalars
+
+
+@pytest.mark.parametrize("name, step, expected", [
+    ("step", 0, 0.1), ("step", 33, 0.1), ("step", 34, 0.01), ("step", 68, 0.001),
+    ("exponential", 0, 0.1), ("exponential", 50, 0.01), ("exponential", 100, 0.001),
+    ("inverse_time", 0, 0.1), ("inverse_time", 100, 0.01), ("inverse_time", 50, 0.1 / 5.5),
+    ("cosine", 50, 0.05), ("cosine", 100, 0.0),
+    ("cosine_warmup", 0, 0.0), ("cosine_warmup", 3, 0.06), ("cosine_warmup", 5, 0.1), ("cosine_warmup", 100, 0.0),
+])
+def test_schedules_from_the_config_at_chosen_steps(name, step, expected):
+    optimizer = make_optimizer("sgd", learning_rate=0.1, schedule=name, total_steps=100)
+    assert float(optimizer._learning_rate(step)) == pytest.approx(expected, rel=1e-5, abs=1e-9)  # the schedule
+
+
+def test_schedules_by_class_and_the_bad_ones():
+    from mlkit.optimizers import StepDecay
+    from mlkit.training.run import merge_config
+
+    optimizer = make_optimizer("adam", 0.2, {"class_name": "StepDecay", "config": {"step_size": 10, "factor": 0.5}})
+    assert isinstance(optimizer._learning_rate, StepDecay)
+    assert float(optimizer._learning_rate(25)) == pytest.approx(0.05)
+    assert float(make_optimizer("sgd", 0.1, "plateau").learning_rate) == pytest.approx(0.1)  # fit: ReduceLROnPlateau
+    with pytest.raises(ValueError, match="`schedule`"):
+        merge_config({"schedule": None}, {"schedule": "linear"})
+    with pytest.raises(ValueError, match="total number of steps"):
+        make_optimizer("sgd", 0.1, "step")
+    with pytest.raises(ValueError, match="`optimizer`"):
+        make_optimizer("adamax2", 0.1)
+    with pytest.raises(ValueError, match="`learning_rate` must be positive"):
+        merge_config({"learning_rate": 1e-3}, {"learning_rate": -1.0})

@@ -57,8 +57,9 @@ def training_callbacks(
                 monitor=monitor, mode=mode, patience=early_stopping_patience, restore_best_weights=True
             )
         )
-    if tensorboard:
-        callbacks.append(keras.callbacks.TensorBoard(str(run_directory.path / "tensorboard")))
+    if tensorboard:  # scalars every epoch, weight histograms every epoch, the graph once
+        callbacks.append(keras.callbacks.TensorBoard(str(run_directory.path / "tensorboard"), histogram_freq=1,
+                                                     write_graph=True))
     return callbacks
 
 
@@ -95,6 +96,8 @@ def fit(
         (model, history_frame) where history_frame has one row per epoch
         over the whole run, resumed epochs included.
     """
+    config = getattr(run_directory, "config", {})  # a Run's: --tensorboard, schedule "plateau"
+    tensorboard, schedule = tensorboard or bool(config.get("tensorboard")), config.get("schedule")
     run_directory = getattr(run_directory, "directory", run_directory)
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"`epochs` must be a positive integer, got {epochs!r}.")
@@ -111,6 +114,9 @@ def fit(
         return _finished_training(run_directory)
     _check_optimizers_built(model)
     all_callbacks = training_callbacks(run_directory, monitor, mode, early_stopping_patience, tensorboard, keep)
+    if schedule == "plateau":  # the config's `schedule: plateau`: lower a constant rate when progress stalls
+        # first, so that the rate it logs reaches history.csv
+        all_callbacks.insert(0, keras.callbacks.ReduceLROnPlateau(monitor=monitor, mode=mode, factor=0.5, patience=2))
     if isinstance(train, tf.data.Dataset):
         fit_kwargs.setdefault("shuffle", False)  # the pipeline shuffles itself
     model.fit(

@@ -39,6 +39,8 @@ class TrainingLoop:
     """
 
     def __init__(self, run_directory, epochs, state, name="loop", history="history.csv"):
+        # --tensorboard: the logged metrics also go to TensorBoard as scalars
+        self._tensorboard = bool(getattr(run_directory, "config", {}).get("tensorboard"))
         self.directory = getattr(run_directory, "directory", run_directory)
         if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
             raise ValueError(f"`epochs` must be a positive integer, got {epochs!r}.")
@@ -89,6 +91,11 @@ class TrainingLoop:
         frame = self.history()
         frame = pd.concat([frame, pd.DataFrame([row])], ignore_index=True) if len(frame) else pd.DataFrame([row])
         _write_csv(frame, self.history_path)
+        if self._tensorboard:
+            with tf.summary.create_file_writer(str(self.directory.path / "tensorboard" / self.name)).as_default():
+                for key, value in row.items():
+                    if key != "epoch":
+                        tf.summary.scalar(key, value, step=self._current)
         self._epoch.assign(self._current + 1)
         self._manager.save(checkpoint_number=self._current + 1)
         self._current = None

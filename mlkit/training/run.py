@@ -38,12 +38,14 @@ COMMON_DEFAULTS = {
     "strategy": "auto",
     "deterministic": False,
     "precision": "float32",  # float32 | mixed_bfloat16 | mixed_float16 | auto (see resolve_precision)
+    "tensorboard": False,  # `fit` also writes TensorBoard events (scalars, histograms, graph) under tensorboard/
 }
 # Recipes that train with a Keras optimizer add these to their DEFAULTS (run.optimizer() reads them).
 OPTIMIZER_DEFAULTS = {
     "optimizer": "adam",  # any keras.optimizers name (adam, sgd, rmsprop, adamw, nadam …) or nesterov_rmsprop
     "learning_rate": 1e-3,
-    "schedule": None,  # "cosine" (to 0 over the run) or {"class_name": "CosineDecay", "config": {...}}
+    "schedule": None,  # cosine | cosine_warmup | step | exponential | inverse_time | plateau (mlkit.optimizers.
+    #                    named_schedule), or {"class_name": "CosineDecay", "config": {...}}
     "clipnorm": None,
 }
 CHOICES = {"strategy": STRATEGIES, "precision": PRECISIONS}
@@ -79,9 +81,11 @@ def check_setting(key, value, default):
             raise ValueError(f"`jit_compile` must be true, false or \"auto\", got {value!r}.")
         return
     if key == "schedule":
-        if not (value == "cosine" or (isinstance(value, dict) and "class_name" in value)):
-            raise ValueError(f"`schedule` must be \"cosine\" or {{\"class_name\": ..., \"config\": {{...}}}}, "
-                             f"got {value!r}.")
+        from mlkit.optimizers import SCHEDULE_NAMES
+
+        if not (value in SCHEDULE_NAMES or (isinstance(value, dict) and "class_name" in value)):
+            raise ValueError(f"`schedule` must be one of {', '.join(SCHEDULE_NAMES)} or "
+                             f"{{\"class_name\": ..., \"config\": {{...}}}}, got {value!r}.")
         return
     if key in NULLABLE_NUMBERS and default is None:
         default = 1.0
@@ -231,20 +235,22 @@ def make_optimizer(optimizer="adam", learning_rate=1e-3, schedule=None, clipnorm
                    **arguments):
     """A Keras optimizer by name with an optional learning-rate schedule and gradient clipping.
 
-    `schedule` is None, "cosine" (cosine decay to 0 over `total_steps`), or a Keras schedule
-    as {"class_name": ..., "config": {...}} whose initial learning rate is `learning_rate`.
+    `schedule` is None, a name (`mlkit.optimizers.named_schedule`: cosine, cosine_warmup, step,
+    exponential, inverse_time over `total_steps`; plateau), or a Keras or mlkit schedule as
+    {"class_name": ..., "config": {...}} whose initial learning rate is `learning_rate`.
     """
-    if schedule == "cosine":
-        if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 1:
-            raise ValueError("`schedule` 'cosine' needs the run's total number of steps (total_steps).")
-        schedule = {"class_name": "CosineDecay", "config": {"decay_steps": total_steps}}
+    from mlkit.optimizers import CUSTOM_SCHEDULES, named_schedule
+
+    if isinstance(schedule, str):
+        learning_rate = named_schedule(schedule, learning_rate, total_steps) or learning_rate
+        schedule = None
     if schedule is not None:
         if not isinstance(schedule, dict) or "class_name" not in schedule:
             raise ValueError(f"`schedule` must be {{'class_name': ..., 'config': {{...}}}}, got {schedule!r}.")
         config = {"initial_learning_rate": learning_rate, **schedule.get("config", {})}
         try:
-            learning_rate = keras.optimizers.schedules.deserialize({"class_name": schedule["class_name"],
-                                                                    "config": config})
+            learning_rate = keras.optimizers.schedules.deserialize(
+                {"class_name": schedule["class_name"], "config": config}, custom_objects=CUSTOM_SCHEDULES)
         except (TypeError, ValueError) as error:
             raise ValueError(f"`schedule` {schedule['class_name']!r} cannot be built: {error}") from None
         if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):

@@ -135,7 +135,8 @@ def has_results(path):
 
 
 # Keys that describe where or how a run executes, not what it computes: a resume may differ in them.
-VOLATILE_KEYS = ("out", "precision_policy", "replicas", "global_batch_size", "overwrite")
+# Keys that may differ on resume: where the run lives, what was resolved, what is only logged.
+VOLATILE_KEYS = ("out", "precision_policy", "replicas", "global_batch_size", "overwrite", "tensorboard")
 
 
 def comparable(config):
