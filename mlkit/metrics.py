@@ -180,3 +180,50 @@ def plot_roc_curve(report, path, title=None):
         axis.set_title(title)
     save_figure(figure, path)
     return path
+
+
+def plot_confusion_matrix(report, path, title=None):
+    """The confusion matrix of a `classification_report` as an annotated image (rows: true class)."""
+    from mlkit.plotting import plt, save_figure
+
+    matrix = np.asarray(report["confusion_matrix"])
+    names = list(report["classes"])
+    size = max(3.5, 0.45 * len(names) + 2)
+    figure, axis = plt.subplots(figsize=(size, size * 0.9))
+    axis.imshow(matrix, cmap="Blues")
+    for (row, column), count in np.ndenumerate(matrix):
+        axis.text(column, row, str(count), ha="center", va="center", fontsize=8,
+                  color="white" if count > matrix.max() / 2 else "black")
+    axis.set_xticks(range(len(names)), names)
+    axis.set_yticks(range(len(names)), names)
+    axis.set_xlabel("predicted")
+    axis.set_ylabel("true")
+    axis.set_title(title or f"accuracy {report['accuracy']:.4f}")
+    save_figure(figure, path)
+    return path
+
+
+def evaluate_classifier(model, data, plots, name="model", class_names=None, threshold=0.5):
+    """`classification_report` of a Keras classifier on a (inputs, labels) tf.data dataset or tuple,
+    with its confusion matrix (and ROC curve if binary) drawn into the folder `plots`.
+
+    Returns the report without the ROC curve's points (for metrics.json).
+    """
+    from pathlib import Path
+
+    if isinstance(data, tuple):
+        inputs, labels = data
+        scores = model.predict(inputs, verbose=0)
+    else:
+        labels, scores = [], []
+        for inputs, batch_labels in data:
+            scores.append(model.predict_on_batch(inputs))
+            labels.append(np.asarray(batch_labels))
+        labels, scores = np.concatenate(labels), np.concatenate(scores)
+    labels = np.asarray(labels).reshape(-1).astype("int64")
+    report = classification_report(labels, np.asarray(scores, dtype="float64"), threshold, class_names)
+    plots = Path(plots)
+    plot_confusion_matrix(report, plots / f"confusion_{name}.png", title=f"{name}: accuracy {report['accuracy']:.4f}")
+    if "roc_curve" in report:
+        plot_roc_curve(report, plots / f"roc_{name}.png", title=name)
+    return {key: value for key, value in report.items() if key != "roc_curve"}

@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from mlkit.recipes import get_recipe, list_recipes, recipe_names
@@ -48,6 +49,10 @@ def test_xor_needs_a_hidden_layer(tmp_path):
     metrics = get_recipe("xor").run({"out": str(tmp_path / "run")})
     assert metrics["mlp"]["accuracy"] == 1.0
     assert metrics["logistic_regression"]["accuracy"] <= 0.75
+    report = metrics["mlp"]["classification"]  # classification_report of every classification recipe
+    assert report["accuracy"] == 1.0 and report["confusion_matrix"] == [[2, 0], [0, 2]] and report["f1"] == 1.0
+    for plot in ("confusion_mlp.png", "roc_mlp.png", "confusion_logistic_regression.png"):
+        assert (tmp_path / "run" / "plots" / plot).is_file()
 
 
 @pytest.mark.slow
@@ -104,6 +109,9 @@ def test_mnist_cnn_smoke(tmp_path):
     assert metrics["best_model"] == max(models, key=lambda name: models[name]["test_accuracy"])
     for name in models:
         assert (tmp_path / "run" / "export" / name / "saved_model.pb").is_file()
+        confusion = np.asarray(models[name]["test_classification"]["confusion_matrix"])
+        assert confusion.shape == (10, 10) and confusion.sum() == metrics["data_sizes"]["test"]
+        assert np.trace(confusion) / confusion.sum() == pytest.approx(models[name]["test_accuracy"], abs=1e-6)
         assert (tmp_path / "run" / name / "history.csv").is_file()
 
 

@@ -171,3 +171,81 @@ def test_schedules_by_class_and_the_bad_ones():
         make_optimizer("adamax2", 0.1)
     with pytest.raises(ValueError, match="`learning_rate` must be positive"):
         merge_config({"learning_rate": 1e-3}, {"learning_rate": -1.0})
+
+
+def test_learning_rate_range_test_restores_the_model(tmp_path):
+    import tensorflow as tf
+
+    from mlkit.training import find_learning_rate, plot_learning_rate_finder
+
+    rng = np.random.default_rng(0)
+    inputs = rng.normal(size=(256, 4)).astype("float32")
+    targets = inputs @ np.array([[1.0], [-1.0], [2.0], [0.5]], "float32")
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.SGD(0.01), "mse")
+    before = [weight.copy() for weight in model.get_weights()]
+    search = find_learning_rate(model, tf.data.Dataset.from_tensor_slices((inputs, targets)).batch(32),
+                                start=1e-4, end=10.0, steps=60)
+    rates = search.history["learning_rate"].to_numpy()
+    assert (np.diff(rates) > 0).all() and rates[0] == pytest.approx(1e-4)
+    assert len(rates) < 60  # the loss blew up before 10 and the test stopped
+    assert 1e-4 < search.suggestion < 10
+    for weight, original in zip(model.get_weights(), before):
+        np.testing.assert_array_equal(weight, original)
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.01)
+    plot_learning_rate_finder(search, tmp_path / "lr.png")
+    assert (tmp_path / "lr.png").is_file()
+    with pytest.raises(ValueError, match="schedule"):
+        model.compile(make_optimizer("sgd", 0.1, "step", total_steps=10), "mse")
+        find_learning_rate(model, tf.data.Dataset.from_tensor_slices((inputs, targets)).batch(32))
+
+
+def test_an_ensemble_of_identical_models_equals_one_model(tmp_path):
+    from mlkit.models import ensemble
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")], name="same")
+    inputs = np.random.default_rng(0).normal(size=(16, 4)).astype("float32")
+    averaged = ensemble([model, model, model])
+    np.testing.assert_allclose(averaged.predict(inputs, verbose=0), model.predict(inputs, verbose=0), atol=1e-6)
+    voted = ensemble([model, model], method="vote")
+    np.testing.assert_array_equal(voted.predict(inputs, verbose=0).argmax(1),
+                                  model.predict(inputs, verbose=0).argmax(1))
+    averaged.save(tmp_path / "ensemble.keras")
+    loaded = keras.saving.load_model(tmp_path / "ensemble.keras", safe_mode=True)
+    np.testing.assert_allclose(loaded.predict(inputs, verbose=0), averaged.predict(inputs, verbose=0), atol=1e-6)
+    with pytest.raises(ValueError, match="`members`"):
+        ensemble([model])
+
+
+def test_majority_vote_by_hand():
+    from mlkit.layers import MajorityVote
+
+    first = np.array([[0.6, 0.3, 0.1], [0.2, 0.5, 0.3]], "float32")
+    second = np.array([[0.1, 0.8, 0.1], [0.1, 0.6, 0.3]], "float32")
+    third = np.array([[0.7, 0.2, 0.1], [0.3, 0.3, 0.4]], "float32")
+    np.testing.assert_allclose(MajorityVote()([first, second, third]), [[2 / 3, 1 / 3, 0], [0, 2 / 3, 1 / 3]])
+    sigmoid = [np.array([[0.7], [0.2]], "float32")] * 2 + [np.array([[0.1], [0.9]], "float32")]
+    np.testing.assert_allclose(MajorityVote()(sigmoid), [[2 / 3], [1 / 3]])
+
+
+def test_splits_kfold_and_scaling():
+    from mlkit.data import kfold_indices, scaling_layer, split_by_ratio
+
+    parts = split_by_ratio(101, (0.5, 0.3, 0.2), seed=1)
+    assert [len(part) for part in parts] == [51, 30, 20]
+    assert sorted(np.concatenate(parts).tolist()) == list(range(101))
+    assert [len(part) for part in split_by_ratio(10, (0.7, 0.3))] == [7, 3]
+    folds = kfold_indices(23, folds=5)
+    validated = np.concatenate([validation for _, validation in folds])
+    assert sorted(validated.tolist()) == list(range(23))  # every sample validated exactly once
+    assert all(len(np.intersect1d(train, validation)) == 0 for train, validation in folds)
+    data = np.array([[1.0, 10.0, 5.0], [3.0, 30.0, 5.0], [2.0, 20.0, 5.0]])
+    np.testing.assert_allclose(scaling_layer(data, "minmax")(data), [[0, 0, 0], [1, 1, 0], [0.5, 0.5, 0]], atol=1e-6)
+    scaled = np.asarray(scaling_layer(data, "zscore")(data))
+    np.testing.assert_allclose(scaled.mean(0), 0, atol=1e-6)
+    np.testing.assert_allclose(scaled.std(0)[:2], 1, atol=1e-5)
+    for call, message in [(lambda: split_by_ratio(10, (0.7, 0.2)), "`ratios`"),
+                          (lambda: kfold_indices(3, 5), "`folds`"),
+                          (lambda: scaling_layer(data, "robust"), "`method`")]:
+        with pytest.raises(ValueError, match=message):
+            call()

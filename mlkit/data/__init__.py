@@ -9,10 +9,15 @@ from mlkit.data.shapes import (
     shapes_segmentation_data,
     write_shapes_image_folder,
 )
+from mlkit.data.splits import SCALINGS, kfold_indices, scaling_layer, split_by_ratio
 from mlkit.data.synthetic import adding_problem, coffee_roasting_data, xor_data
 from mlkit.data.tabular import csv_dataset, data_path, dataframe_dataset, load_cars, read_csv
 
 __all__ = [
+    "SCALINGS",
+    "kfold_indices",
+    "scaling_layer",
+    "split_by_ratio",
     "DatasetSplits",
     "MNIST_SOURCES",
     "SHAPE_CLASSES",

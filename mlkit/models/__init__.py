@@ -10,6 +10,7 @@ from mlkit.models.autoencoder import (
     stacked_autoencoder,
 )
 from mlkit.models.conv_arithmetic import conv_output_size
+from mlkit.models.ensemble import ensemble
 from mlkit.models.fcn import fcn
 from mlkit.models.gan import (
     GAN,
@@ -40,6 +41,7 @@ from mlkit.models.regression import (
 )
 
 __all__ = [
+    "ensemble",
     "style_features",
     "ACTIVATIONS",
     "SEQ2SEQ_CELLS",

@@ -12,6 +12,7 @@ import sys
 import numpy as np
 
 from mlkit.data import check_image_folder, image_folder, write_shapes_image_folder
+from mlkit.metrics import evaluate_classifier
 from mlkit.models import get_builder
 from mlkit.training import OPTIMIZER_DEFAULTS, fit, start_run
 
@@ -86,5 +87,7 @@ def run(config=None, overwrite=False):
             "validation_loss": float(validation_loss),
             "epochs_run": int(len(history)),
             "parameters": int(best.count_params()),
+            "validation_classification": evaluate_classifier(best, data.validation, run.directory.plots, "validation",
+                                                             class_names=data.class_names),
         }
         return run.finish(metrics, exports={"model": best}, sample=images[:4], input_range=(0.0, 1.0))

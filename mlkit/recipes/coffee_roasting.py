@@ -8,6 +8,7 @@ exported model takes raw readings.
 import numpy as np
 
 from mlkit.data import array_dataset, coffee_roasting_data
+from mlkit.metrics import evaluate_classifier
 from mlkit.models import coffee_roasting_net
 from mlkit.training import OPTIMIZER_DEFAULTS, fit, start_run
 
@@ -52,5 +53,7 @@ def run(config=None, overwrite=False):
             "test_loss": float(test_loss),
             "good_roast_fraction": float(labels.mean()),
             "parameters": int(sum(np.prod(w.shape) for w in best.trainable_weights)),
+            "test_classification": evaluate_classifier(best, test, run.directory.plots, "test",
+                                                       class_names=["bad roast", "good roast"]),
         }
         return run.finish(metrics, exports={"model": best}, sample=test_x[:8])

@@ -12,6 +12,7 @@ import time
 import keras
 
 from mlkit.data import mnist
+from mlkit.metrics import evaluate_classifier
 from mlkit.models import build
 from mlkit.training import OPTIMIZER_DEFAULTS, fit, start_run
 
@@ -76,6 +77,7 @@ def run(config=None, overwrite=False):
                 "best_val_accuracy": float(history["val_accuracy"].max()),
                 "parameters": int(best.count_params()),
                 "training_seconds": round(seconds, 1),
+                "test_classification": evaluate_classifier(best, data.test, run.directory.plots, name),
             }
         metrics = {"data_source": data.source, "data_sizes": data.sizes, "epochs": config["epochs"], "models": results,
                    "best_model": max(results, key=lambda name: results[name]["test_accuracy"])}

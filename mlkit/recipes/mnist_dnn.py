@@ -6,6 +6,7 @@ give ≥ 98.0 % test accuracy; without it the offline 5,000-digit subset is used
 
 
 from mlkit.data import mnist
+from mlkit.metrics import evaluate_classifier
 from mlkit.models import mnist_dnn
 from mlkit.training import OPTIMIZER_DEFAULTS, fit, start_run
 
@@ -49,6 +50,7 @@ def run(config=None, overwrite=False):
             "best_val_accuracy": float(history["val_accuracy"].max()),
             "epochs_run": int(len(history)),
             "parameters": int(best.count_params()),
+            "test_classification": evaluate_classifier(best, data.test, run.directory.plots, "test"),
         }
         sample = next(iter(data.test))[0][:8].numpy()
         return run.finish(metrics, exports={"model": best}, sample=sample, input_range=(0.0, 1.0))

@@ -8,6 +8,7 @@ there is nothing else to validate on.
 import numpy as np
 
 from mlkit.data import array_dataset, xor_data
+from mlkit.metrics import evaluate_classifier
 from mlkit.models import logistic_regression, xor_net
 from mlkit.training import OPTIMIZER_DEFAULTS, fit, start_run
 
@@ -46,6 +47,7 @@ def run(config=None, overwrite=False):
             metrics[name] = {
                 "accuracy": float(np.mean(predictions == labels[:, 0])),
                 "probabilities": probabilities.round(4).tolist(),
+                "classification": evaluate_classifier(best, (inputs, labels[:, 0]), run.directory.plots, name),
             }
             models[name] = best
         return run.finish(metrics, exports=models, sample=inputs)
