@@ -80,6 +80,19 @@ def build_parser():
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="any other recipe setting; VALUE is JSON or a plain string (repeatable)")
 
+    tune = commands.add_parser(
+        "tune", help="search a recipe's declared settings with KerasTuner; each trial is a child run",
+        description="Random search, Bayesian optimisation or Hyperband over the recipe's SEARCH_SPACE, maximising "
+                    "its TUNE_OBJECTIVE (a validation metric). Writes trials.csv, best_config.json, report.md and "
+                    "plots/trials.png; rerunning the same --out resumes the search.")
+    tune.add_argument("recipe")
+    tune.add_argument("--tuner", choices=["random", "bayesian", "hyperband"], default="random")
+    tune.add_argument("--trials", type=int, default=10, help="trials (random, bayesian; default 10)")
+    tune.add_argument("--out", help="tuning directory (default runs/tune_RECIPE/TIMESTAMP)")
+    tune.add_argument("--seed", type=int, default=0)
+    tune.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                      help="a fixed recipe setting for every trial (repeatable)")
+
     export = commands.add_parser("export", help="export a run's model.keras file(s) as SavedModels")
     export.add_argument("run_dir")
     export.add_argument("--out", help="SavedModel directory (default RUN_DIR/export/<name>); single-model runs only")
@@ -194,6 +207,15 @@ def check_arguments(args):
             raise CommandError(f"--seed must be a non-negative integer, got {args.seed}")
         if args.render_gif is not None and Path(args.render_gif).suffix.lower() != ".gif":
             raise CommandError(f"--render-gif must end in .gif, got {Path(args.render_gif).name}")
+    if args.command == "tune":
+        names = recipe_names()
+        if args.recipe not in names:
+            raise CommandError(f"unknown recipe {args.recipe!r}; available: {', '.join(names)}")
+        if not 1 <= args.trials <= 10_000:
+            raise CommandError(f"--trials must be between 1 and 10000, got {args.trials}")
+        if args.seed < 0:
+            raise CommandError(f"--seed must be a non-negative integer, got {args.seed}")
+        args.overrides = dict(parse_assignment(item) for item in args.set)
     if args.command == "style-transfer":
         _check_style_arguments(args)
     if args.command == "xps":

@@ -13,7 +13,7 @@ from mlkit.errors import MlkitError
 
 def run_command(args):
     commands = {"recipes": _recipes, "run": _run, "export": _export, "predict": _predict, "sample": _sample,
-                "rl": _rl_play, "style-transfer": _style_transfer, "xps": _xps}
+                "rl": _rl_play, "style-transfer": _style_transfer, "tune": _tune, "xps": _xps}
     return commands[args.command](args)
 
 
@@ -155,6 +155,15 @@ def _rl_play(args):
     if args.render_gif:
         write_gif(frames, Path(args.render_gif), fps=fps, scale=2, replace=args.overwrite)
         print(f"episode 1 ({len(frames)} frames) → {args.render_gif}")
+    return 0
+
+
+def _tune(args):
+    from mlkit.training.tuning import tune
+
+    table = tune(args.recipe, args.tuner, args.trials, out=args.out, overrides=args.overrides, seed=args.seed)
+    best = table.iloc[0]
+    print(f"best: trial {int(best['trial'])} → {best['run_directory']}")
     return 0
 
 

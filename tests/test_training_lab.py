@@ -249,3 +249,29 @@ def test_splits_kfold_and_scaling():
                           (lambda: scaling_layer(data, "robust"), "`method`")]:
         with pytest.raises(ValueError, match=message):
             call()
+
+
+def test_a_two_trial_search_writes_its_child_runs_and_resumes(tmp_path, capsys):
+    import json
+
+    import mlkit_cli
+
+    out = tmp_path / "tune"
+    arguments = ["tune", "coffee_roasting", "--trials", "2", "--out", str(out), "--set", "epochs=2",
+                 "--set", "num_examples=200"]
+    assert mlkit_cli.main(arguments) == 0
+    trials = sorted(path.name for path in out.glob("trial_*"))
+    assert trials == ["trial_000", "trial_001"]
+    assert all((out / name / "metrics.json").is_file() for name in trials)
+    best = json.loads((out / "best_config.json").read_text())
+    assert set(best) == {"learning_rate", "batch_size", "epochs", "num_examples"} and best["epochs"] == 2
+    assert (out / "plots" / "trials.png").is_file() and "Run it again" in (out / "report.md").read_text()
+    assert "best: trial" in capsys.readouterr().out
+    assert mlkit_cli.main(arguments) == 0  # a finished search: nothing is trained again
+    assert sorted(path.name for path in out.glob("trial_*")) == trials
+    for bad, message in [(["tune", "xor", "--out", str(tmp_path / "x")], "search space is empty"),
+                         (["tune", "coffee_roasting", "--trials", "0"], "--trials"),
+                         (["tune", "coffee_roasting", "--set", "learning_rate=0.1", "--out", str(tmp_path / "y")],
+                          "are searched")]:
+        assert mlkit_cli.main(bad) == 2
+        assert message in capsys.readouterr().err

@@ -21,6 +21,12 @@ DEFAULTS = {
     "batch_size": 32,
     "num_examples": 2000,
 }
+# `mlkit tune coffee_roasting`: what may be searched, and what is maximised (validation, never test).
+SEARCH_SPACE = {
+    "learning_rate": {"type": "log_uniform", "min": 1e-3, "max": 0.3},
+    "batch_size": {"type": "choice", "values": [16, 32, 64]},
+}
+TUNE_OBJECTIVE = ("best_val_accuracy", "max")
 
 
 def _split(inputs, labels, seed):
@@ -50,6 +56,7 @@ def run(config=None, overwrite=False):
         test_loss, test_accuracy = best.evaluate(test, verbose=0)
         metrics = {
             "test_accuracy": float(test_accuracy),
+            "best_val_accuracy": float(history["val_accuracy"].max()),
             "test_loss": float(test_loss),
             "good_roast_fraction": float(labels.mean()),
             "parameters": int(sum(np.prod(w.shape) for w in best.trainable_weights)),

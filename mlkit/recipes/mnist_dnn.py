@@ -25,6 +25,13 @@ DEFAULTS = {
     "data_dir": None,  # the IDX files' folder (or tensorflow-datasets' data_dir)
     "early_stopping_patience": None,
 }
+# `mlkit tune mnist_dnn`: what may be searched, and what is maximised (validation, never test).
+SEARCH_SPACE = {
+    "learning_rate": {"type": "log_uniform", "min": 1e-4, "max": 1e-2},
+    "hidden_units": {"type": "choice", "values": [[256], [512, 256], [1024, 512, 256]]},
+    "dropout": {"type": "uniform", "min": 0.0, "max": 0.5},
+}
+TUNE_OBJECTIVE = ("best_val_accuracy", "max")
 
 
 def run(config=None, overwrite=False):
