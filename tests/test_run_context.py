@@ -32,7 +32,7 @@ def test_merge_config_checks_types_and_signs_against_the_defaults():
         ("precision", "int8", "`precision` must be one of"),
         ("seed", -1, "`seed` must be non-negative"),
         ("clipnorm", "big", "`clipnorm` must be a finite number"),
-        ("schedule", "linear", "`schedule` must be \"cosine\""),
+        ("schedule", "linear", "`schedule` must be one of cosine, cosine_warmup"),
         ("jit_compile", "yes", "`jit_compile` must be true, false or \"auto\""),
         ("jit_compile", 1, "`jit_compile` must be true, false or \"auto\""),
         ("epoch", 3, "Unknown config key"),

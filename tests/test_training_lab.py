@@ -275,3 +275,15 @@ def test_a_two_trial_search_writes_its_child_runs_and_resumes(tmp_path, capsys):
                           "are searched")]:
         assert mlkit_cli.main(bad) == 2
         assert message in capsys.readouterr().err
+
+
+def test_batch_norm_inference_is_the_notes_affine_formula():
+    # y = γ/√(Var+ε)·x + (β − γ·E[x]/√(Var+ε)), with E[x] and Var the moving mean and variance
+    rng = np.random.default_rng(0)
+    layer = keras.layers.BatchNormalization(epsilon=1e-3)
+    layer.build((None, 5))
+    gamma, beta, mean, variance = rng.uniform(0.5, 2, 5), rng.normal(size=5), rng.normal(size=5), rng.uniform(0.1, 3, 5)
+    layer.set_weights([gamma, beta, mean, variance])
+    x = rng.normal(size=(8, 5)).astype("float32")
+    scale = gamma / np.sqrt(variance + 1e-3)
+    np.testing.assert_allclose(layer(x, training=False), scale * x + (beta - scale * mean), atol=1e-5)

@@ -20,6 +20,12 @@ def set_seed(seed, deterministic=False):
         tf.config.experimental.enable_op_determinism()
 
 
+def run_config(run_or_directory):
+    """The settings of a Run ({} for a bare RunDirectory, whose `config` is the path of config.json)."""
+    config = getattr(run_or_directory, "config", None)
+    return config if isinstance(config, dict) else {}
+
+
 def default_verbosity():
     """Progress bars on a terminal, one line per epoch in logs and CI."""
     return 1 if sys.stdout.isatty() else 2
@@ -96,7 +102,7 @@ def fit(
         (model, history_frame) where history_frame has one row per epoch
         over the whole run, resumed epochs included.
     """
-    config = getattr(run_directory, "config", {})  # a Run's: --tensorboard, schedule "plateau"
+    config = run_config(run_directory)  # a Run's: --tensorboard, schedule "plateau"
     tensorboard, schedule = tensorboard or bool(config.get("tensorboard")), config.get("schedule")
     run_directory = getattr(run_directory, "directory", run_directory)
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:

@@ -24,6 +24,7 @@ import pandas as pd
 import tensorflow as tf
 
 from mlkit.io import atomic_path
+from mlkit.training.fit import run_config
 from mlkit.plotting import plot_learning_curves
 
 
@@ -40,7 +41,7 @@ class TrainingLoop:
 
     def __init__(self, run_directory, epochs, state, name="loop", history="history.csv"):
         # --tensorboard: the logged metrics also go to TensorBoard as scalars
-        self._tensorboard = bool(getattr(run_directory, "config", {}).get("tensorboard"))
+        self._tensorboard = bool(run_config(run_directory).get("tensorboard"))
         self.directory = getattr(run_directory, "directory", run_directory)
         if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
             raise ValueError(f"`epochs` must be a positive integer, got {epochs!r}.")
