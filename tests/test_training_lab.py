@@ -287,3 +287,15 @@ def test_batch_norm_inference_is_the_notes_affine_formula():
     x = rng.normal(size=(8, 5)).astype("float32")
     scale = gamma / np.sqrt(variance + 1e-3)
     np.testing.assert_allclose(layer(x, training=False), scale * x + (beta - scale * mean), atol=1e-5)
+
+
+def test_imbalanced_recipe_exposes_the_always_no_classifier(tmp_path):
+    from mlkit.recipes import get_recipe
+
+    metrics = get_recipe("imbalanced").run({"out": str(tmp_path / "run"), "examples": 5000, "epochs": 4})
+    always_no = metrics["always no"]
+    assert always_no["accuracy"] > 0.98 and always_no["f1"] == 0.0 and always_no["tpr"] == 0.0
+    assert metrics["class weights"]["tpr"] >= metrics["plain"]["tpr"]  # the weights buy recall
+    assert metrics["class weights"]["roc_auc"] > 0.5
+    for plot in ("roc.png", "confusion_always_no.png", "confusion_class_weights.png"):
+        assert (tmp_path / "run" / "plots" / plot).is_file()
