@@ -299,3 +299,18 @@ def test_imbalanced_recipe_exposes_the_always_no_classifier(tmp_path):
     assert metrics["class weights"]["roc_auc"] > 0.5
     for plot in ("roc.png", "confusion_always_no.png", "confusion_class_weights.png"):
         assert (tmp_path / "run" / "plots" / plot).is_file()
+
+
+def test_initialization_study_shows_symmetry_and_scale(tmp_path):
+    from mlkit.recipes import get_recipe
+
+    metrics = get_recipe("initialization").run({
+        "out": str(tmp_path / "run"), "layers": 4, "units": 8, "activations": ["tanh"],
+        "initializers": ["all equal", "small normal", "glorot"], "train_steps": 5, "batch_size": 32})
+    results = metrics["results"]
+    assert results["tanh / all equal"]["symmetry_broken"] is False  # every unit stays a copy
+    assert results["tanh / glorot"]["symmetry_broken"] is True
+    small = results["tanh / small normal"]["activation_std"]
+    assert small[-1] < 0.01 * small[0]  # the wrong scale vanishes layer by layer
+    assert (tmp_path / "run" / "plots" / "histograms_tanh.png").is_file()
+    assert (tmp_path / "run" / "plots" / "std_per_layer.png").is_file()
