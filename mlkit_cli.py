@@ -178,16 +178,14 @@ def build_parser():
 
 def check_arguments(args):
     """Checks that need no TensorFlow, so a wrong command fails at once."""
+    if getattr(args, "seed", None) is not None and args.seed < 0:  # every command that takes --seed
+        raise CommandError(f"--seed must be a non-negative integer, got {args.seed}")
     if args.command == "run":
-        names = recipe_names()
-        if args.recipe not in names:
-            raise CommandError(f"unknown recipe {args.recipe!r}; available: {', '.join(names)}")
+        _check_recipe(args.recipe)
         for flag in ("epochs", "batch_size"):
             value = getattr(args, flag)
             if value is not None and value < 1:
                 raise CommandError(f"--{flag.replace('_', '-')} must be a positive integer, got {value}")
-        if args.seed is not None and args.seed < 0:
-            raise CommandError(f"--seed must be a non-negative integer, got {args.seed}")
         args.overrides = dict(parse_assignment(item) for item in args.set)
     if args.command == "sample":
         for flag in ("n", "columns"):
@@ -196,25 +194,17 @@ def check_arguments(args):
                 raise CommandError(f"--{flag} must be a positive integer, got {value}")
         if args.n > 10_000:
             raise CommandError(f"--n is at most 10000 images in one grid, got {args.n}")
-        if args.seed < 0:
-            raise CommandError(f"--seed must be a non-negative integer, got {args.seed}")
         if Path(args.out).suffix.lower() not in IMAGE_SUFFIXES:
             raise CommandError(f"--out must end in {', '.join(IMAGE_SUFFIXES)}, got {Path(args.out).name}")
     if args.command == "rl":
         if not 1 <= args.episodes <= 10_000:
             raise CommandError(f"--episodes must be between 1 and 10000, got {args.episodes}")
-        if args.seed < 0:
-            raise CommandError(f"--seed must be a non-negative integer, got {args.seed}")
         if args.render_gif is not None and Path(args.render_gif).suffix.lower() != ".gif":
             raise CommandError(f"--render-gif must end in .gif, got {Path(args.render_gif).name}")
     if args.command == "tune":
-        names = recipe_names()
-        if args.recipe not in names:
-            raise CommandError(f"unknown recipe {args.recipe!r}; available: {', '.join(names)}")
+        _check_recipe(args.recipe)
         if not 1 <= args.trials <= 10_000:
             raise CommandError(f"--trials must be between 1 and 10000, got {args.trials}")
-        if args.seed < 0:
-            raise CommandError(f"--seed must be a non-negative integer, got {args.seed}")
         args.overrides = dict(parse_assignment(item) for item in args.set)
     if args.command == "style-transfer":
         _check_style_arguments(args)
@@ -225,6 +215,12 @@ def check_arguments(args):
             if args.n < 1 or args.shard_size < 1:
                 raise CommandError("--n and --shard-size must be positive integers")
             args.settings = dict(parse_assignment(item) for item in args.set)
+
+
+def _check_recipe(name):
+    names = recipe_names()
+    if name not in names:
+        raise CommandError(f"unknown recipe {name!r}; available: {', '.join(names)}")
 
 
 def _check_style_arguments(args):
@@ -240,21 +236,10 @@ def _check_style_arguments(args):
         value = getattr(args, flag)
         if not value >= 0 or value == float("inf"):
             raise CommandError(f"--{flag.replace('_', '-')} must be a non-negative number, got {value}")
-    if args.seed < 0:
-        raise CommandError(f"--seed must be a non-negative integer, got {args.seed}")
     if args.weights is not None and not Path(args.weights).is_file():
         raise CommandError(f"--weights file {args.weights} does not exist")
-    out = Path(args.out)
-    if out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
-        raise CommandError(f"--out must end in .png, .jpg or .jpeg, got {out.name}")
-    if out.is_dir():
-        raise CommandError(f"--out {out} is a directory")
-    if out.exists() and not args.overwrite:
-        raise CommandError(f"--out {out} already exists; pass --overwrite to replace it")
-    if not out.parent.is_dir():
-        raise CommandError(f"--out folder {out.parent} does not exist")
-    if not os.access(out.parent, os.W_OK):
-        raise CommandError(f"--out folder {out.parent} is not writable")
+    if Path(args.out).suffix.lower() not in (".png", ".jpg", ".jpeg"):  # the destination itself: mlkit.cli
+        raise CommandError(f"--out must end in .png, .jpg or .jpeg, got {Path(args.out).name}")
 
 
 def quiet_tensorflow():

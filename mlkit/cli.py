@@ -171,6 +171,7 @@ def _style_transfer(args):
     from mlkit.models.style import describe_features
     from mlkit.style import StyleTransfer, load_image, save_image
 
+    _check_output_file(Path(args.out), args.overwrite)
     weights = args.weights or "imagenet"
     transfer = StyleTransfer(args.network, weights=None if args.network == "random_multiscale" else weights,
                              content_weight=args.content_weight, style_weight=args.style_weight,

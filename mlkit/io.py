@@ -143,6 +143,12 @@ def write_text(path, text):
         temporary.write_text(text)
 
 
+def write_csv(frame, path):
+    """A pandas DataFrame as CSV without the index, written atomically."""
+    with atomic_path(path) as temporary:
+        frame.to_csv(temporary, index=False)
+
+
 def write_json(path, data):
     write_text(path, json.dumps(data, indent=2, sort_keys=True, default=_to_builtin) + "\n")
 

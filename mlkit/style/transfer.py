@@ -18,6 +18,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
+from mlkit.io import write_csv
 from mlkit.losses import content_loss, gram_matrix, style_layer_loss, total_variation_loss
 from mlkit.models.style import default_layers, minimum_image_size, style_features
 from mlkit.style.images import resize_image, to_uint8
@@ -120,7 +121,6 @@ class StyleTransfer:
         self.jit_compile = jit_compile
         self.weights = {"content_weight": content_weight, "style_weight": style_weight, "tv_weight": tv_weight,
                         "tv_beta": tv_beta}
-        self.network = network
         defaults = default_layers(network)
         self.content_layers = list(content_layers or defaults["content"])
         self.style_layers = list(style_layers or defaults["style"])
@@ -245,17 +245,20 @@ class StyleTransfer:
 
         shape = tuple(variable.shape)
         # L-BFGS-B's internal tests are absolute (curvature pairs, line search); gradients of 1e-8 per
-        # pixel stall it, so the objective is rescaled to a largest starting gradient of 1.
-        _, _, gradient = objective.loss_and_gradient(variable)
-        scale = 1.0 / max(float(tf.reduce_max(tf.abs(gradient))), 1e-30)
+        # pixel stall it, so the objective is rescaled to a largest starting gradient of 1. scipy's
+        # first evaluation is at the starting image, so the scale is fixed there.
+        scale = []
 
         def loss_and_gradient(flat):
             total, _, gradient = objective.loss_and_gradient(flat.reshape(shape).astype("float32"))
-            return float(total) * scale, gradient.numpy().ravel().astype("float64") * scale
+            gradient = gradient.numpy().ravel().astype("float64")
+            if not scale:
+                scale.append(1.0 / max(float(np.abs(gradient).max()), 1e-30))
+            return float(total) * scale[0], gradient * scale[0]
 
         def callback(intermediate_result):
             if on_iteration is not None:
-                on_iteration(float(intermediate_result.fun) / scale)
+                on_iteration(float(intermediate_result.fun) / scale[0])
 
         result = minimize(loss_and_gradient, variable.numpy().ravel().astype("float64"), jac=True, callback=callback,
                           method="L-BFGS-B", bounds=Bounds(0.0, 255.0),
@@ -283,14 +286,10 @@ class _StepLosses:
     def write(self, path):
         import pandas as pd
 
-        from mlkit.io import atomic_path
-
         first = self.rows[0]["step"] if self.rows else self.step + 1
         before = pd.read_csv(path) if path.is_file() else pd.DataFrame(columns=["step", "loss"])
-        frame = pd.concat([before[before["step"] < first], pd.DataFrame(self.rows, columns=["step", "loss"])],
-                          ignore_index=True)
-        with atomic_path(path) as temporary:
-            frame.to_csv(temporary, index=False)
+        write_csv(pd.concat([before[before["step"] < first], pd.DataFrame(self.rows, columns=["step", "loss"])],
+                            ignore_index=True), path)
 
 
 def optimizer_step(objective, variable, optimizer, jit_compile=False):

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from mlkit.data.pipeline import array_dataset
-from mlkit.io import atomic_path
+from mlkit.io import write_csv
 from mlkit.models.autoencoder import Autoencoder, encoder_layers
 from mlkit.training.fit import fit
 
@@ -67,8 +67,7 @@ def greedy_pretrain(model, inputs, run, epochs, validation_inputs=None, batch_si
         validation = None if validation is None else _apply(layer, validation, batch_size)
     history = pd.concat(frames, ignore_index=True)
     history = history[["layer", *[column for column in history.columns if column != "layer"]]]
-    with atomic_path(run.path / "pretraining.csv") as temporary:
-        history.to_csv(temporary, index=False)
+    write_csv(history, run.path / "pretraining.csv")
     return history, summary
 
 

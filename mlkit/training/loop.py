@@ -23,9 +23,9 @@ import time
 import pandas as pd
 import tensorflow as tf
 
-from mlkit.io import atomic_path
-from mlkit.training.fit import run_config
+from mlkit.io import write_csv
 from mlkit.plotting import plot_learning_curves
+from mlkit.training.fit import run_config
 
 
 class TrainingLoop:
@@ -42,6 +42,7 @@ class TrainingLoop:
     def __init__(self, run_directory, epochs, state, name="loop", history="history.csv"):
         # --tensorboard: the logged metrics also go to TensorBoard as scalars
         self._tensorboard = bool(run_config(run_directory).get("tensorboard"))
+        self._summary_writer = None  # made at the first `log`, one events file per loop
         self.directory = getattr(run_directory, "directory", run_directory)
         if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
             raise ValueError(f"`epochs` must be a positive integer, got {epochs!r}.")
@@ -91,9 +92,12 @@ class TrainingLoop:
         row = {"epoch": self._current, **{key: float(value) for key, value in metrics.items()}}
         frame = self.history()
         frame = pd.concat([frame, pd.DataFrame([row])], ignore_index=True) if len(frame) else pd.DataFrame([row])
-        _write_csv(frame, self.history_path)
+        write_csv(frame, self.history_path)
         if self._tensorboard:
-            with tf.summary.create_file_writer(str(self.directory.path / "tensorboard" / self.name)).as_default():
+            if self._summary_writer is None:
+                logs = self.directory.path / "tensorboard" / self.name
+                self._summary_writer = tf.summary.create_file_writer(str(logs))
+            with self._summary_writer.as_default():
                 for key, value in row.items():
                     if key != "epoch":
                         tf.summary.scalar(key, value, step=self._current)
@@ -124,10 +128,5 @@ class TrainingLoop:
     def _truncate_history(self, completed):
         frame = self.history()
         if len(frame) and (frame["epoch"] >= completed).any():
-            _write_csv(frame[frame["epoch"] < completed], self.history_path)
-
-
-def _write_csv(frame, path):
-    with atomic_path(path) as temporary:
-        frame.to_csv(temporary, index=False)
+            write_csv(frame[frame["epoch"] < completed], self.history_path)
 

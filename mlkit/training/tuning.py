@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mlkit.io import read_json, write_json, write_text
+from mlkit.io import read_json, write_csv, write_json, write_text
 from mlkit.training.run_directory import RunDirectory
 
 TUNERS = ("random", "bayesian", "hyperband")
@@ -129,7 +129,7 @@ def tune(recipe_name, tuner="random", trials=10, out=None, overrides=None, seed=
                 rows.append({"trial": number, "trial_id": trial.trial_id,
                              **{k: json.dumps(v) if k in choices else v for k, v in settings.items()},
                              objective_key: value, "run_directory": str(child)})
-                _write_table(pd.DataFrame(rows), table_path)  # before the oracle records the trial
+                write_csv(pd.DataFrame(rows), table_path)  # before the oracle records the trial
             if progress:
                 of = "" if tuner == "hyperband" else f"/{trials}"  # Hyperband decides its number of trials
                 progress(f"trial {number + 1}{of}: {objective_key} = {value:.4g} with "
@@ -138,8 +138,8 @@ def tune(recipe_name, tuner="random", trials=10, out=None, overrides=None, seed=
 
     # verbose=0: KerasTuner's own report lines; the progress lines above say the same per trial
     RecipeTuner(oracle, directory=str(directory.path), project_name="keras_tuner", overwrite=False).search(verbose=0)
-    table = pd.DataFrame(rows)
-    best_row = table.sort_values(objective_key, ascending=direction == "min").iloc[0]
+    table = pd.DataFrame(rows).sort_values(objective_key, ascending=direction == "min").reset_index(drop=True)
+    best_row = table.iloc[0]  # the table is ranked, best first
     best = {**overrides, **{name: json.loads(str(best_row[name])) if space[name]["type"] == "choice"
                             else best_row[name] for name in space}}
     if tuner == "hyperband":
@@ -150,10 +150,10 @@ def tune(recipe_name, tuner="random", trials=10, out=None, overrides=None, seed=
                                                    for key, value in _plain(best).items())
     write_text(directory.path / "report.md", "\n".join([
         f"# {tuner} search over {recipe_name} ({len(table)} trials)", "",
-        _markdown(table.sort_values(objective_key, ascending=direction == "min").drop(columns=["trial_id"])), "",
+        _markdown(table.drop(columns=["trial_id"])), "",
         f"Best {objective_key}: {best_row[objective_key]:.4g} (trial {int(best_row['trial'])}).", "",
         f"Run it again: `{command}`", ""]))
-    return table.sort_values(objective_key, ascending=direction == "min").reset_index(drop=True)
+    return table
 
 
 def _markdown(table):
@@ -178,13 +178,6 @@ def _metric(metrics, key):
 
 def _plain(values):
     return {key: (value.item() if hasattr(value, "item") else value) for key, value in values.items()}
-
-
-def _write_table(table, path):
-    from mlkit.io import atomic_path
-
-    with atomic_path(path) as temporary:
-        table.to_csv(temporary, index=False)
 
 
 def _plot_trials(table, key, direction, path, title):
