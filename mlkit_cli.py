@@ -12,15 +12,17 @@ traceback with `--debug`.
 """
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
 EXIT_USAGE = 2
 EXIT_BUG = 1
-STRATEGIES = ["auto", "default", "mirrored", "tpu"]
+STRATEGIES = ["auto", "default", "mirrored", "tpu", "multi_worker"]
 PRECISIONS = ["float32", "mixed_bfloat16", "mixed_float16", "auto"]
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".pdf", ".svg")
 STYLE_NETWORKS = ["vgg19", "vgg16", "random_multiscale"]
@@ -92,6 +94,16 @@ def build_parser():
     tune.add_argument("--seed", type=int, default=0)
     tune.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                       help="a fixed recipe setting for every trial (repeatable)")
+
+    launch = commands.add_parser(
+        "launch", help="run a recipe on N local worker processes (MultiWorkerMirroredStrategy)",
+        description="Starts N workers on 127.0.0.1 with free ports and a TF_CONFIG each, running `mlkit run RECIPE "
+                    "[options] --strategy multi_worker`. Worker 0 is the chief: it alone writes --out and prints. "
+                    "If a worker fails, the others are stopped and the exit status is 2.")
+    launch.add_argument("--workers", type=int, required=True, help="number of worker processes (1-64)")
+    launch.add_argument("--timeout", type=float, help="stop every worker after this many seconds (default: none)")
+    launch.add_argument("recipe")
+    launch.add_argument("options", nargs=argparse.REMAINDER, help="`mlkit run` options (--epochs, --out, --set …)")
 
     export = commands.add_parser("export", help="export a run's model.keras file(s) as SavedModels")
     export.add_argument("run_dir")
@@ -201,6 +213,15 @@ def check_arguments(args):
             raise CommandError(f"--episodes must be between 1 and 10000, got {args.episodes}")
         if args.render_gif is not None and Path(args.render_gif).suffix.lower() != ".gif":
             raise CommandError(f"--render-gif must end in .gif, got {Path(args.render_gif).name}")
+    if args.command == "launch":
+        if not 1 <= args.workers <= 64:
+            raise CommandError(f"--workers must be between 1 and 64, got {args.workers}")
+        if args.timeout is not None and not args.timeout > 0:
+            raise CommandError(f"--timeout must be a positive number of seconds, got {args.timeout}")
+        run = build_parser().parse_args(["run", args.recipe, *args.options])  # the workers' command, checked here
+        check_arguments(run)
+        if run.strategy not in (None, "multi_worker"):
+            raise CommandError(f"mlkit launch runs --strategy multi_worker, not {run.strategy}")
     if args.command == "tune":
         _check_recipe(args.recipe)
         if not 1 <= args.trials <= 10_000:
@@ -285,12 +306,122 @@ def _expected_errors():
     return tuple(kinds)
 
 
+def _free_ports(count):
+    """Ports the system says are free on 127.0.0.1 (held together, so they differ)."""
+    import socket
+
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def _stop_workers(processes, grace=10.0):
+    """SIGTERM every running worker's process group, SIGKILL what is left after `grace` seconds."""
+    import signal
+    import time
+
+    running = [process for process in processes if process.poll() is None]
+    for process in running:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for process in running:
+        try:
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _exit_description(code):
+    import signal
+
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"killed by {signal.Signals(-code).name}"
+    return f"exit status {code}"
+
+
+def _last_error(log):
+    log.seek(0)
+    lines = [line.strip() for line in log.read().decode(errors="replace").splitlines() if line.strip()]
+    errors = [line.removeprefix("mlkit: error: ") for line in lines
+              if line.startswith(("mlkit: error: ", "mlkit: internal error: "))]
+    return (errors or lines or [""])[-1]
+
+
+# A worker that finished while the others still run after this long is not coming back.
+FINISH_GRACE_SECONDS = 120.0
+
+
+def launch_workers(args):
+    """`mlkit launch`: N local workers of `mlkit run … --strategy multi_worker`; 0 when all succeed."""
+    import shutil
+    import tempfile
+    import time
+
+    hosts = [f"127.0.0.1:{port}" for port in _free_ports(args.workers)]
+    command = [sys.executable, "-m", "mlkit_cli", "run", args.recipe, *args.options]
+    if "--strategy" not in args.options:
+        command += ["--strategy", "multi_worker"]
+    scratch = tempfile.mkdtemp(prefix="mlkit-launch-")  # the workers' TMPDIR: gone even if one is killed
+    processes, logs = [], []
+    try:
+        for index in range(args.workers):
+            environment = dict(os.environ, TMPDIR=scratch, TF_CONFIG=json.dumps(
+                {"cluster": {"worker": hosts}, "task": {"type": "worker", "index": index}}))
+            log = tempfile.TemporaryFile(dir=scratch)  # the chief prints; the others' stderr is kept for errors
+            logs.append(log)
+            processes.append(subprocess.Popen(
+                command, env=environment, stdout=None if index == 0 else subprocess.DEVNULL,
+                stderr=None if index == 0 else log, start_new_session=True))
+            print(f"mlkit launch: worker {index}{' (chief)' if index == 0 else ''} on {hosts[index]}, "
+                  f"pid {processes[-1].pid}", file=sys.stderr, flush=True)
+        started, first_done = time.monotonic(), None
+        while True:
+            codes = [process.poll() for process in processes]
+            failed = [(index, code) for index, code in enumerate(codes) if code not in (None, 0)]
+            if failed:
+                index, code = failed[0]
+                _stop_workers(processes)
+                # the chief's own error is on the terminal already; a killed worker has none to tell
+                detail = "" if index == 0 or code < 0 else f": {_last_error(logs[index])}"
+                raise CommandError(f"worker {index} failed ({_exit_description(code)}){detail}; "
+                                   "stopped the other workers")
+            if all(code == 0 for code in codes):
+                return 0
+            now = time.monotonic()
+            if first_done is None and 0 in codes:
+                first_done = now
+            if args.timeout and now - started > args.timeout:
+                _stop_workers(processes)
+                raise CommandError(f"the workers did not finish within --timeout {args.timeout:g} s; stopped them")
+            if first_done is not None and now - first_done > FINISH_GRACE_SECONDS:
+                _stop_workers(processes)
+                raise CommandError(f"a worker finished but the others did not within {FINISH_GRACE_SECONDS:.0f} s; "
+                                   "stopped them")
+            time.sleep(0.2)
+    finally:
+        _stop_workers(processes)
+        for log in logs:
+            log.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     debug = "--debug" in argv
     try:
         args = build_parser().parse_args(argv)
         check_arguments(args)
+        if args.command == "launch":  # the launcher itself needs no TensorFlow
+            return launch_workers(args)
         quiet_tensorflow()
         from mlkit import cli
 

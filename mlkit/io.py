@@ -149,6 +149,20 @@ def write_csv(frame, path):
         frame.to_csv(temporary, index=False)
 
 
+def markdown_table(frame, digits=4):
+    """A DataFrame as a Markdown table for report.md; floats to `digits` significant digits, None/NaN as "–"."""
+    import math
+
+    def cell(value):
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "–"
+        return f"{value:.{digits}g}" if isinstance(value, float) else str(value)
+
+    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]
+    lines += ["| " + " | ".join(cell(value) for value in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join(lines)
+
+
 def write_json(path, data):
     write_text(path, json.dumps(data, indent=2, sort_keys=True, default=_to_builtin) + "\n")
 

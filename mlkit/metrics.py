@@ -85,6 +85,14 @@ def class_coverage(labels, num_classes):
             "classes_present": int(present.sum()), "largest_share": float(shares.max())}
 
 
+def epochs_to_reach(values, target, mode="max"):
+    """The first epoch (counted from 1) whose value reaches `target` (≥ for "max", ≤ for "min"), or None."""
+    for epoch, value in enumerate(values, start=1):
+        if (value >= target) if mode == "max" else (value <= target):
+            return epoch
+    return None
+
+
 def classification_report(y_true, y_score, threshold=0.5, class_names=None):
     """Confusion matrix and per-class rates of a classifier, from labels and scores (SPEC §2).
 

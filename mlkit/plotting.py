@@ -41,6 +41,26 @@ def plot_learning_curves(history, path, title=None):
     return path
 
 
+def plot_curve_comparison(curves, path, xlabel="epoch", ylabel="validation accuracy", title=None, target=None,
+                          log_y=False):
+    """Several runs' curves on one axis ({label: values}, x from 1), with an optional target line."""
+    figure, axis = plt.subplots(figsize=(6.0, 4.0))
+    for label, values in curves.items():
+        axis.plot(range(1, len(values) + 1), values, label=label, marker="." if len(values) < 50 else None)
+    if target is not None:
+        axis.axhline(target, color="grey", linestyle="--", linewidth=1, label=f"target {target:g}")
+    if log_y:
+        axis.set_yscale("log")
+    axis.set_xlabel(xlabel)
+    axis.set_ylabel(ylabel)
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=8)
+    if title:
+        axis.set_title(title)
+    save_figure(figure, path)
+    return path
+
+
 def plot_image_panel(images, path, title=None):
     """RGB images side by side with a label over each ({label: (H, W, 3) uint8 array}), e.g.
     content | style | result."""

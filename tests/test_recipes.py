@@ -11,7 +11,8 @@ from mlkit.recipes import get_recipe, list_recipes, recipe_names
 EXPECTED_RECIPES = {"cars", "cats_dogs", "coffee_roasting", "kmeans_segmentation", "lda_vs_pca", "mnist_cnn",
                     "mnist_autoencoders", "sparse_features", "stacked_pretraining", "linear_autoassociator",
                     "adding_problem", "sunspots", "addition", "mnist_gan", "mnist_dcgan", "robot_vacuum", "frozen_lake", "cartpole_dqn",
-                    "mnist_dnn", "pca_faces", "shapes_segmentation", "xor", "xps"}
+                    "mnist_dnn", "pca_faces", "shapes_segmentation", "xor", "xps", "imbalanced", "initialization",
+                    "optimizers", "batch_norm", "regularization", "tuning"}
 
 
 def test_every_recipe_is_discovered_with_description_and_defaults():
@@ -38,6 +39,7 @@ def test_cars_gradient_descent_agrees_with_closed_form(tmp_path):
         assert metrics[name]["max_relative_coefficient_error"] < 1e-3
         assert metrics[name]["r2_gradient_descent"] == pytest.approx(metrics[name]["r2_closed_form"], abs=1e-4)
     assert metrics["linear"]["r2_closed_form"] == pytest.approx(0.6511, abs=1e-4)
+    assert metrics["linear"]["cross_validation"]["folds"] == 5  # on by default: 50 rows, no test set to spare
     assert (tmp_path / "run" / "plots" / "fits.png").is_file()
     assert (tmp_path / "run" / "export" / "quadratic" / "saved_model.pb").is_file()
     config = json.loads((tmp_path / "run" / "config.json").read_text())
@@ -57,8 +59,13 @@ def test_xor_needs_a_hidden_layer(tmp_path):
 
 @pytest.mark.slow
 def test_coffee_roasting_smoke(tmp_path):
-    metrics = get_recipe("coffee_roasting").run({"out": str(tmp_path / "run"), "epochs": 2, "num_examples": 300})
+    metrics = get_recipe("coffee_roasting").run({"out": str(tmp_path / "run"), "epochs": 2, "num_examples": 300,
+                                                  "folds": 2})
     assert metrics["parameters"] == 13
+    folds = metrics["cross_validation"]  # k-fold over the 255 training and validation roasts
+    assert folds["folds"] == 2 and folds["mean_accuracy"] == pytest.approx(np.mean(folds["accuracies"]))
+    for fold in (1, 2):
+        assert (tmp_path / "run" / f"fold_{fold}" / "history.csv").is_file()
     assert json.loads((tmp_path / "run" / "metrics.json").read_text()) == metrics
 
 

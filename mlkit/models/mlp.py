@@ -50,6 +50,7 @@ def mlp(
     leaky_relu_slope=0.1,
     elu_alpha=1.0,
     maxout_pieces=2,
+    l2=0.0,
     name="mlp",
 ):
     """A fully connected network: [Dense → (BatchNorm) → activation → (Dropout)] × n → Dense.
@@ -65,6 +66,7 @@ def mlp(
         batch_norm: batch normalisation between the affine map and the activation.
         kernel_initializer: "auto" picks Glorot/He/LeCun from the activation, or any
             Keras initializer name.
+        l2: weight decay λ: λ·Σw² over every kernel is added to the loss (0 for none).
     """
     input_shape = check_shape("input_shape", input_shape)
     hidden_units = check_units("hidden_units", hidden_units)
@@ -77,6 +79,8 @@ def mlp(
     leaky_relu_slope = check_non_negative("leaky_relu_slope", leaky_relu_slope)
     elu_alpha = check_non_negative("elu_alpha", elu_alpha)
     maxout_pieces = check_positive_int("maxout_pieces", maxout_pieces)
+    l2 = check_non_negative("l2", l2)
+    regularizer = keras.regularizers.L2(l2) if l2 else None
     if activation == "maxout" and maxout_pieces < 2:
         raise ValueError(f"`maxout_pieces` must be at least 2, got {maxout_pieces}.")
     if kernel_initializer == "auto":
@@ -90,14 +94,15 @@ def mlp(
     x = keras.layers.Flatten(name="flatten")(inputs) if len(input_shape) > 1 else inputs
     for index, units in enumerate(hidden_units, start=1):
         if activation == "maxout":
-            x = Maxout(units, maxout_pieces, kernel_initializer=kernel_initializer, name=f"maxout_{index}")(x)
+            x = Maxout(units, maxout_pieces, kernel_initializer=kernel_initializer,
+                       kernel_regularizer=regularizer, name=f"maxout_{index}")(x)
             if batch_norm:
                 x = keras.layers.BatchNormalization(name=f"batch_norm_{index}")(x)
         else:
             # The BatchNorm shift β replaces the Dense bias.
             x = keras.layers.Dense(
-                units, use_bias=not batch_norm, kernel_initializer=kernel_initializer, name=f"dense_{index}"
-            )(x)
+                units, use_bias=not batch_norm, kernel_initializer=kernel_initializer,
+                kernel_regularizer=regularizer, name=f"dense_{index}")(x)
             if batch_norm:
                 x = keras.layers.BatchNormalization(name=f"batch_norm_{index}")(x)
             x = _activation_layer(activation, leaky_relu_slope, elu_alpha, f"{activation}_{index}")(x)
@@ -105,7 +110,8 @@ def mlp(
             drop = keras.layers.AlphaDropout if activation == "selu" else keras.layers.Dropout
             x = drop(dropout, name=f"dropout_{index}")(x)
     # float32 even under a mixed precision policy, for a stable loss.
-    outputs = keras.layers.Dense(output_units, activation=output_activation, dtype="float32", name="output")(x)
+    outputs = keras.layers.Dense(output_units, activation=output_activation, kernel_regularizer=regularizer,
+                                 dtype="float32", name="output")(x)
     return keras.Model(inputs, outputs, name=name)
 
 
@@ -149,6 +155,7 @@ def mnist_dnn(
     activation="relu",
     dropout=0.2,
     batch_norm=False,
+    l2=0.0,
     name="mnist_dnn",
 ):
     """Flatten 28×28 → 784 → hidden layers → softmax over the digits."""
@@ -161,6 +168,7 @@ def mnist_dnn(
         activation=activation,
         dropout=dropout,
         batch_norm=batch_norm,
+        l2=l2,
         name=name,
     )
 

@@ -8,6 +8,7 @@ import pandas as pd
 import tensorflow as tf
 
 from mlkit.plotting import plot_learning_curves
+from mlkit.training.distributed import distributed_fit, is_multi_worker
 
 
 def set_seed(seed, deterministic=False):
@@ -123,16 +124,19 @@ def fit(
     if schedule == "plateau":  # the config's `schedule: plateau`: lower a constant rate when progress stalls
         # first, so that the rate it logs reaches history.csv
         all_callbacks.insert(0, keras.callbacks.ReduceLROnPlateau(monitor=monitor, mode=mode, factor=0.5, patience=2))
-    if isinstance(train, tf.data.Dataset):
-        fit_kwargs.setdefault("shuffle", False)  # the pipeline shuffles itself
-    model.fit(
-        train,
-        validation_data=validation,
-        epochs=epochs,
-        callbacks=all_callbacks + list(callbacks),
-        verbose=default_verbosity() if verbose is None else verbose,
-        **fit_kwargs,
-    )
+    verbose = default_verbosity() if verbose is None else verbose
+    if is_multi_worker(model.distribute_strategy):  # Keras' own fit fails there (keras#20585)
+        unsupported = sorted(set(fit_kwargs) - {"shuffle", "steps_per_epoch"})
+        unsupported += ["tensorboard"] if tensorboard else []
+        if unsupported:
+            raise ValueError(f"{', '.join(unsupported)} cannot be used with --strategy multi_worker.")
+        distributed_fit(model, train, validation, all_callbacks + list(callbacks), epochs, model.distribute_strategy,
+                        verbose, steps_per_epoch=steps, record=run_directory.path / "distributed.json")
+    else:
+        if isinstance(train, tf.data.Dataset):
+            fit_kwargs.setdefault("shuffle", False)  # the pipeline shuffles itself
+        model.fit(train, validation_data=validation, epochs=epochs, callbacks=all_callbacks + list(callbacks),
+                  verbose=verbose, **fit_kwargs)
     if model.stop_training and not run_directory.model.exists():
         raise RuntimeError("Training stopped before any checkpoint was written (NaN loss?).")
     if keep == "last" and not model.stop_training:

@@ -21,6 +21,8 @@ import contextlib
 import math
 import numbers
 import shutil
+import tempfile
+from pathlib import Path
 
 import keras
 
@@ -112,8 +114,12 @@ def check_setting(key, value, default):
         raise ValueError(f"`{key}` must be a JSON object, got {value!r}.")
 
 
+# Settings that may be 0 although their default is positive (0 turns the feature off).
+MAY_BE_ZERO = ("dropout", "head_dropout", "l2", "momentum", "weight_decay", "label_smoothing")
+
+
 def _check_sign(key, value, default):
-    if default > 0 and not value > 0:
+    if default > 0 and not value > 0 and not (key in MAY_BE_ZERO and value == 0):
         raise ValueError(f"`{key}` must be positive, got {value!r}.")
     if default == 0 and value < 0:
         raise ValueError(f"`{key}` must be non-negative, got {value!r}.")
@@ -215,8 +221,11 @@ class Run:
         export is verified before it is moved into place, so rerunning a run killed
         here just exports again.
         """
+        from mlkit.training.distributed import is_chief
+
         exported = {}
-        for name, model in (exports or {}).items():
+        # a multi-worker run's other workers write into a directory that is removed: no exports there
+        for name, model in (exports or {}).items() if is_chief(self.strategy) else ():
             part_sample = sample.get(name) if isinstance(sample, dict) else sample
             part_range = input_range.get(name) if isinstance(input_range, dict) else input_range
             path = self.export_path(name)
@@ -283,7 +292,14 @@ def start_run(recipe, defaults, overrides=None, overwrite=False, check=None):
     if check is not None:
         check(config)
     config["recipe"] = recipe
-    path = _run_path(recipe, config)
+    strategy, worker_folder = None, None
+    if config["strategy"] == "multi_worker":  # joins the cluster first: it must precede other TensorFlow work
+        from mlkit.training.distributed import is_chief
+
+        strategy = resolve_strategy("multi_worker")
+        if not is_chief(strategy):  # only the chief writes the run directory; the others write here
+            worker_folder = Path(tempfile.mkdtemp(prefix="mlkit-worker-"))
+    path = worker_folder / "run" if worker_folder else _run_path(recipe, config)
     created = not path.exists()
     new_parents = [parent for parent in path.parents if not parent.exists()]
     lock = None
@@ -297,7 +313,7 @@ def start_run(recipe, defaults, overrides=None, overwrite=False, check=None):
             _clear(directory.path)
         config["out"] = str(directory.path)
         set_seed(config["seed"], config["deterministic"])
-        strategy = resolve_strategy(config["strategy"])
+        strategy = strategy or resolve_strategy(config["strategy"])
         config["precision_policy"] = set_precision(config["precision"])
         config["replicas"] = strategy.num_replicas_in_sync
         directory.write_config(config)
@@ -314,11 +330,11 @@ def start_run(recipe, defaults, overrides=None, overwrite=False, check=None):
         keras.mixed_precision.set_global_policy(previous_policy)
         if lock is not None:
             lock.release()
+        if worker_folder is not None:
+            shutil.rmtree(worker_folder, ignore_errors=True)
 
 
 def _run_path(recipe, config):
-    from pathlib import Path
-
     if config["out"]:
         return Path(config["out"])
     return RunDirectory.new_path(recipe, config["runs_root"])

@@ -4,7 +4,7 @@ import os
 
 import tensorflow as tf
 
-STRATEGIES = ("auto", "default", "mirrored", "tpu")
+STRATEGIES = ("auto", "default", "mirrored", "tpu", "multi_worker")
 
 
 def resolve_strategy(name="auto"):
@@ -14,6 +14,8 @@ def resolve_strategy(name="auto"):
     - "mirrored": synchronous data parallelism over all GPUs, or over all logical
       CPU devices when there is no GPU (useful for tests on a CPU machine).
     - "tpu": a TPU cluster (`TPU_NAME` names it; empty means the local TPU VM).
+    - "multi_worker": MultiWorkerMirroredStrategy over the cluster in TF_CONFIG or Slurm's
+      environment (`mlkit.training.distributed`); create it before any other TensorFlow work.
     - "auto": TPU if one is configured, MirroredStrategy if there are ≥ 2 GPUs,
       otherwise the default strategy.
 
@@ -30,6 +32,10 @@ def resolve_strategy(name="auto"):
         return tf.distribute.get_strategy()
     if name == "default":
         return tf.distribute.get_strategy()
+    if name == "multi_worker":
+        from mlkit.training.distributed import multi_worker_strategy
+
+        return multi_worker_strategy()
     if name == "mirrored":
         devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
         return tf.distribute.MirroredStrategy(devices=[device.name for device in devices])

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mlkit.io import read_json, write_csv, write_json, write_text
+from mlkit.io import markdown_table, read_json, write_csv, write_json, write_text
 from mlkit.training.run_directory import RunDirectory
 
 TUNERS = ("random", "bayesian", "hyperband")
@@ -150,18 +150,10 @@ def tune(recipe_name, tuner="random", trials=10, out=None, overrides=None, seed=
                                                    for key, value in _plain(best).items())
     write_text(directory.path / "report.md", "\n".join([
         f"# {tuner} search over {recipe_name} ({len(table)} trials)", "",
-        _markdown(table.drop(columns=["trial_id"])), "",
+        markdown_table(table.drop(columns=["trial_id"])), "",
         f"Best {objective_key}: {best_row[objective_key]:.4g} (trial {int(best_row['trial'])}).", "",
         f"Run it again: `{command}`", ""]))
     return table
-
-
-def _markdown(table):
-    lines = ["| " + " | ".join(map(str, table.columns)) + " |", "|" + "---|" * len(table.columns)]
-    for row in table.itertuples(index=False):
-        lines.append("| " + " | ".join(f"{value:.4g}" if isinstance(value, float) else str(value) for value in row)
-                     + " |")
-    return "\n".join(lines)
 
 
 def _metric(metrics, key):

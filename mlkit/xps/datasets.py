@@ -79,14 +79,28 @@ def _targets(spectra, fractions, thickness):
     return spectra, {"composition": fractions, "thickness": thickness[..., None]}
 
 
-def shard_dataset(directory, batch_size, shuffle=True, seed=0, repeat=False):
-    """A `tf.data` pipeline over the shards of `directory` (shards interleaved, then shuffled)."""
+def shard_dataset(directory, batch_size, shuffle=True, seed=0, repeat=False, input_context=None):
+    """A `tf.data` pipeline over the shards of `directory` (shards interleaved, then shuffled).
+
+    With a `tf.distribute.InputContext` (`strategy.distribute_datasets_from_function(lambda context:
+    shard_dataset(directory, global_batch, input_context=context))`) the pipeline is sharded by FILE:
+    input pipeline i reads every n-th shard file and batches at the per-replica size, so the workers
+    read disjoint files. (tf.data's own FILE auto-sharding needs a reader dataset; the .npz shards
+    are read through NumPy.)
+    """
     import tensorflow as tf
 
     manifest = read_manifest(directory)
     points = manifest["binding_energy"][2]
     n_classes = len(manifest["elements"])
     files = [str(Path(directory) / shard["file"]) for shard in manifest["shards"]]
+    if input_context is not None:
+        pipelines, index = input_context.num_input_pipelines, input_context.input_pipeline_id
+        if len(files) < pipelines:
+            raise ValueError(f"{directory} has {len(files)} shard files for {pipelines} workers; FILE sharding "
+                             "needs at least one file per worker.")
+        files = files[index::pipelines]
+        batch_size = input_context.get_per_replica_batch_size(batch_size)
 
     def load(path):
         with np.load(path.decode() if isinstance(path, bytes) else path) as shard:
@@ -107,7 +121,12 @@ def shard_dataset(directory, batch_size, shuffle=True, seed=0, repeat=False):
         dataset = dataset.shuffle(min(manifest["count"], 20_000), seed=seed, reshuffle_each_iteration=True)
     if repeat:
         dataset = dataset.repeat()
-    return dataset.batch(batch_size).map(_targets, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    dataset = dataset.batch(batch_size).map(_targets, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    if input_context is not None:  # sharded here; the strategy must not shard again
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
+        dataset = dataset.with_options(options)
+    return dataset
 
 
 def simulated_dataset(simulator, batch_size, seed=0, batches=None):
