@@ -16,12 +16,13 @@ recipes:
 	@echo $(RECIPE_TARGETS)
 
 # Two pytest workers (pytest-xdist): most test time is single-threaded tracing and subprocess
-# start-up, so two processes keep a 2-core machine busy where one leaves a core idle.
+# start-up, so two processes keep a 2-core machine busy where one leaves a core idle. loadgroup
+# keeps a module marked xdist_group on one worker, so its expensive module fixture is built once.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --durations=15
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup --durations=15
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 -m "not slow"
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not slow"
 
 install: $(STAMP)
 

@@ -6,6 +6,9 @@ import pytest
 from conftest import run_cli
 from mlkit_cli import main
 
+# One worker builds this module's run fixture once (make test: pytest-xdist --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_cli")
+
 
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory):

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -184,3 +185,38 @@ def test_launch_checks_its_arguments_before_starting_workers(arguments, message,
     assert mlkit_cli.main(["launch", *arguments]) == 2
     error = capsys.readouterr().err
     assert message in error and "mlkit launch: worker" not in error and error.count("\n") == 1
+
+
+@pytest.mark.parametrize("known_length", [True, False])
+def test_the_distributed_loop_trains_as_fit_does(known_length):
+    """On one process (the default strategy) the loop behind --strategy multi_worker gives the weights
+    and history `model.fit` gives, for pipelines of known length and of unknown length (a filter)."""
+    import keras
+    import tensorflow as tf
+
+    from mlkit.training.distributed import distributed_fit
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(100, 4)).astype("float32"), rng.integers(0, 2, 100)
+    data = tf.data.Dataset.from_tensor_slices((x, y)).batch(16)
+    if not known_length:
+        data = data.filter(lambda features, labels: True)
+        assert int(data.cardinality()) < 0
+
+    def trained(loop):
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
+                                  keras.layers.Dense(2, activation="softmax")])
+        model.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy", metrics=["accuracy"])
+        history = keras.callbacks.History()
+        loop(model, history)
+        return model.get_weights(), history.history
+
+    fit_weights, fit_history = trained(lambda model, history: model.fit(
+        data, validation_data=data, epochs=3, callbacks=[history], verbose=0))
+    loop_weights, loop_history = trained(lambda model, history: distributed_fit(
+        model, data, data, [history], 3, tf.distribute.get_strategy(), verbose=0))
+    for expected, got in zip(fit_weights, loop_weights):
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    for name in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        np.testing.assert_allclose(loop_history[name], fit_history[name], rtol=1e-5)

@@ -11,6 +11,9 @@ from mlkit_cli import main
 from mlkit.xps import XPSSimulator, load_xps_model, physics, write_vamas
 from mlkit.recipes import get_recipe
 
+# One worker builds this module's run fixture once (make test: pytest-xdist --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_xps_cli")
+
 TINY = {
     "epochs": 2,
     "train_size": 400,

@@ -27,6 +27,7 @@ from mlkit.validation import check_non_negative, check_positive_int, check_rate
 
 DESCRIPTION = "Small MNIST subset: plain vs L2, dropout, early stopping, augmentation, a 5-model ensemble."
 
+REGULARIZERS = ("L2", "dropout", "early stopping", "augmentation")
 DEFAULTS = {
     **OPTIMIZER_DEFAULTS,
     "train_examples": 1000,
@@ -39,6 +40,7 @@ DEFAULTS = {
     "shift": 0.1,  # augmentation: up to 10 % of the width and height
     "rotation": 0.04,  # augmentation: up to 0.04 · 360° ≈ 14°
     "ensemble_size": 5,
+    "regularizers": list(REGULARIZERS),  # which of them to train beside plain and the ensemble
     "source": "auto",
     "data_dir": None,
 }
@@ -49,6 +51,9 @@ def check_config(config):
     check_non_negative("l2", config["l2"])
     check_rate("dropout", config["dropout"])
     check_positive_int("patience", config["patience"])
+    unknown = sorted(set(config["regularizers"]) - set(REGULARIZERS))
+    if unknown:
+        raise ValueError(f"`regularizers` must list some of {', '.join(REGULARIZERS)}; unknown: {unknown}.")
     if check_positive_int("ensemble_size", config["ensemble_size"]) < 2:
         raise ValueError(f"`ensemble_size` must be at least 2, got {config['ensemble_size']}.")
 
@@ -71,12 +76,11 @@ def run(config=None, overwrite=False):
         train_x, train_y = (array[:config["train_examples"]] for array in arrays["train"])
         validation = array_dataset(*arrays["validation"], run.global_batch_size)
         test = array_dataset(*arrays["test"], run.global_batch_size)
+        settings = {"L2": {"l2": config["l2"]}, "dropout": {"dropout": config["dropout"]},
+                    "early stopping": {"patience": config["patience"]}, "augmentation": {"augment": True}}
         variants = {
             "plain": {},
-            "L2": {"l2": config["l2"]},
-            "dropout": {"dropout": config["dropout"]},
-            "early stopping": {"patience": config["patience"]},
-            "augmentation": {"augment": True},
+            **{name: settings[name] for name in REGULARIZERS if name in config["regularizers"]},
             **{f"ensemble member {index}": {"seed": run.seed + index} for index in range(1, config["ensemble_size"])},
         }
         models, rows, curves = {}, [], {}
