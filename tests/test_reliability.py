@@ -17,9 +17,6 @@ from mlkit.training import RunDirectory, start_run
 from mlkit.training.run_directory import RunLock
 from mlkit_cli import main
 
-# One worker builds this module's run fixture once (make test: pytest-xdist --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("test_reliability")
-
 
 def tree_digest(folder):
     """{relative path: sha256} of every file under `folder`."""
