@@ -306,7 +306,7 @@ def _expected_errors():
     return tuple(kinds)
 
 
-def _free_ports(count):
+def free_ports(count):
     """Ports the system says are free on 127.0.0.1 (held together, so they differ)."""
     import socket
 
@@ -366,7 +366,7 @@ def launch_workers(args):
     import tempfile
     import time
 
-    hosts = [f"127.0.0.1:{port}" for port in _free_ports(args.workers)]
+    hosts = [f"127.0.0.1:{port}" for port in free_ports(args.workers)]
     command = [sys.executable, "-m", "mlkit_cli", "run", args.recipe, *args.options]
     if "--strategy" not in args.options:
         command += ["--strategy", "multi_worker"]

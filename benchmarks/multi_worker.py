@@ -16,7 +16,6 @@ give the latency and bandwidth of the ring over loopback for the scaling model i
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -89,13 +88,9 @@ def _allreduce_times(strategy, size):
 
 
 def run_job(model_name, workers):
-    ports = []
-    sockets = [socket.socket() for _ in range(workers)]
-    for sock in sockets:
-        sock.bind(("127.0.0.1", 0))
-        ports.append(sock.getsockname()[1])
-    for sock in sockets:
-        sock.close()
+    from mlkit_cli import free_ports
+
+    ports = free_ports(workers)
     processes = []
     for index in range(workers):
         environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="-1")

@@ -158,7 +158,7 @@ def test_every_example_once_per_epoch_across_workers(tmp_path):
     write_shards(simulator, 20, tmp_path / "shards", seed=1, shard_size=5)  # 4 files
     script = tmp_path / "worker.py"
     script.write_text(SHARDING_WORKER)
-    hosts = [f"127.0.0.1:{port}" for port in mlkit_cli._free_ports(2)]
+    hosts = [f"127.0.0.1:{port}" for port in mlkit_cli.free_ports(2)]
     workers = [subprocess.Popen(
         [sys.executable, str(script), str(tmp_path / "shards")], stdout=subprocess.PIPE, text=True,
         env=dict(environment(tmp_path), TF_CONFIG=json.dumps(

@@ -124,7 +124,7 @@ def distribute(strategy, dataset):
     """A `tf.data.Dataset` batched at the global batch size, distributed (sharded, then split into the
     per-replica batches); a dataset already distributed (`strategy.distribute_datasets_from_function`,
     e.g. over `mlkit.xps.shard_dataset(..., input_context=...)`) is returned as it is."""
-    if dataset is None or not isinstance(dataset, tf.data.Dataset):
+    if not isinstance(dataset, tf.data.Dataset):  # None, or distributed already
         return dataset
     return strategy.experimental_distribute_dataset(shard(dataset))
 
