@@ -278,7 +278,8 @@ def quiet_tensorflow():
         return
     import tempfile
 
-    noise = ("absl::InitializeLog", "cudart_stub.cc", "cpu_feature_guard.cc", "To enable the following instructions")
+    noise = ("absl::InitializeLog", "cudart_stub.cc", "cpu_feature_guard.cc", "To enable the following instructions",
+             "oneDNN custom operations are on")
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile(mode="w+b") as captured:

@@ -116,13 +116,15 @@ def element_lines(z, photon_energy, max_binding_energy, energies="xraylib", auge
 
 
 def _reference_lines(z, lines, photon_energy, auger_intensity="group"):
-    from mlkit.xps.reference_lines import AUGER_LINES, MAIN_LINES
+    from mlkit.xps.reference_lines import AUGER_LINES, MAIN_LINES, SPIN_ORBIT_3P
 
     symbol = _xraylib().AtomicNumberToSymbol(z)
     shell, reference, _ = MAIN_LINES[symbol]
     main = _binding_energy(z, shell)
     offset = 0.0 if main is None else reference - main
-    moved = [line if line.auger else dataclasses.replace(line, binding_energy=line.binding_energy + offset)
+    split = {"M2": SPIN_ORBIT_3P.get(symbol, 0.0)}  # 3p1/2 above 3p3/2, which keeps the edge energy
+    moved = [line if line.auger else dataclasses.replace(line, binding_energy=line.binding_energy + offset
+                                                         + split.get(line.name, 0.0))
              for line in lines]
     if symbol not in AUGER_LINES:
         return moved
