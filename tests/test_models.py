@@ -21,10 +21,12 @@ def _classes(shape, num_classes):
     return rng.random(shape).astype("float32"), rng.integers(0, num_classes, shape[0])
 
 
-def _spectra(batch, points):
+def _spectra(batch, points, presence=False):
     fractions = rng.dirichlet(np.ones(80), batch).astype("float32")
-    return rng.random((batch, points)).astype("float32"), {
-        "composition": fractions, "thickness": rng.uniform(0, 1, (batch, 1)).astype("float32")}
+    targets = {"composition": fractions, "thickness": rng.uniform(0, 1, (batch, 1)).astype("float32")}
+    if presence:
+        targets["presence"] = (fractions >= 0.01).astype("float32")
+    return rng.random((batch, points)).astype("float32"), targets
 
 
 def _masks(batch, size, num_classes):
@@ -144,15 +146,17 @@ CASES = {
         + (4 * 3 + 3),
     ),
     # Drera et al.'s layout (tiny): kernels 11/21/41 over counts and mask, merge → pool, thickness fed
-    # into the composition branch.
+    # into the composition branch; with the presence head, as the xps recipe trains it.
     "xps_cnn_drera": (
         models.xps_cnn,
         {"points": 64, "variant": "drera", "filters": 2, "hidden_units": (16,), "thickness_units": 4,
-         "composition_activation": "normalized_sigmoid", "head_dropout": 0.15, "thickness_max": 1.0},
-        _spectra(8, 64), {"composition": TargetWeightedSquaredError(), "thickness": "mse"},
-        {"composition": (8, 80), "thickness": (8, 1)},
+         "composition_activation": "normalized_sigmoid", "head_dropout": 0.15, "thickness_max": 1.0,
+         "predict_presence": True},
+        _spectra(8, 64, presence=True),
+        {"composition": TargetWeightedSquaredError(), "thickness": "mse", "presence": "binary_crossentropy"},
+        {"composition": (8, 80), "thickness": (8, 1), "presence": (8, 80)},
         (11 * 2 * 2 + 2) + (21 * 2 * 2 + 2) + (41 * 2 * 2 + 2) + (5 * 6 * 4 + 4) + (64 * 4 + 4) + (4 + 1)
-        + ((64 + 1) * 16 + 16) + (16 * 80 + 80),
+        + ((64 + 1) * 16 + 16) + (16 * 80 + 80) + (16 * 80 + 80),
     ),
     "xps_cnn_multi_kernel": (
         models.xps_cnn,
@@ -339,6 +343,7 @@ def test_every_registered_builder_is_covered():
         (models.xps_cnn, {"kernel_sizes": ()}, "kernel_sizes"),
         (models.xps_cnn, {"points": 2, "pool_size": 4}, "pool_size"),
         (models.xps_cnn, {"thickness_max": 0}, "thickness_max"),
+        (models.xps_cnn, {"predict_presence": "yes"}, "predict_presence"),
         (models.xps_cnn, {"composition_activation": "relu"}, "composition_activation"),
         (models.mlp, {"input_shape": (4,), "hidden_units": []}, "hidden_units"),
         (models.resnet, {"depth": 50, "input_shape": (8, 8, 3)}, "input_shape"),

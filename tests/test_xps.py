@@ -13,6 +13,7 @@ from mlkit.xps import (
     load_shards,
     physics,
     quantification_metrics,
+    reported_composition,
     find_reference,
     network_input,
     read_spectrum,
@@ -234,6 +235,27 @@ def test_quantification_metrics():
         quantification_metrics(truth, guess[:, :10])
 
 
+def test_reported_composition_keeps_the_present_elements():
+    composition = np.zeros((2, 80))
+    composition[0, [0, 1, 2]] = [0.6, 0.3, 0.1]
+    composition[1, [3, 4]] = [0.98, 0.02]
+    presence = np.zeros((2, 80))
+    presence[0, [0, 1, 2]] = [0.99, 0.7, 0.2]  # the third is a hedge
+    presence[1, [3, 4]] = [0.4, 0.1]  # nothing reaches 0.5: the most probable element is kept
+    reported = reported_composition(composition, presence)
+    np.testing.assert_allclose(reported[0, :3], [2 / 3, 1 / 3, 0.0], rtol=1e-6)
+    np.testing.assert_allclose(reported[1, [3, 4]], [1.0, 0.0])
+    np.testing.assert_allclose(reported.sum(axis=1), 1.0, rtol=1e-6)
+    truth = np.zeros((2, 80))
+    truth[0, [0, 1]], truth[1, 3] = [0.65, 0.35], 1.0
+    assert quantification_metrics(truth, reported)["detection_f1"] == 1.0
+    assert quantification_metrics(truth, composition)["detection_f1"] < 1.0
+    with pytest.raises(ValueError, match="`presence`"):
+        reported_composition(composition, presence[:, :5])
+    with pytest.raises(ValueError, match="`threshold`"):
+        reported_composition(composition, presence, threshold=1.0)
+
+
 def test_shards_round_trip_and_tf_data(tmp_path):
     simulator = XPSSimulator(points=200, energy_range=(0, 600), resolution_levels=1, shift_levels=1)
     manifest = write_shards(simulator, 25, tmp_path / "shards", seed=3, shard_size=10)
@@ -244,6 +266,9 @@ def test_shards_round_trip_and_tf_data(tmp_path):
     assert sum(len(x) for x, _ in batches) == 25
     x, y = batches[0]
     assert x.shape == (8, 200) and y["composition"].shape == (8, 80) and y["thickness"].shape == (8, 1)
+    _, y = next(iter(shard_dataset(tmp_path / "shards", batch_size=8, shuffle=False, presence=True)))
+    np.testing.assert_array_equal(y["presence"], (y["composition"].numpy() >= 0.01).astype("float32"))
+    assert 0 < y["presence"].numpy().sum() < 8 * 80
     with pytest.raises(ValueError, match="not an empty folder"):
         write_shards(simulator, 5, tmp_path / "shards")
     with pytest.raises(ValueError, match="`n` must be a positive integer"):

@@ -1,8 +1,9 @@
 """1-D CNNs for XPS survey-spectrum quantification (SPEC §4, Drera et al. 2020).
 
-Both variants take a (points,) spectrum and return a dict of two outputs:
-"composition" — 80 atomic fractions summing to 1 — and, unless `predict_thickness`
-is False, "thickness" — the carbon overlayer thickness in Å (sigmoid × thickness_max).
+Every variant takes a (points,) spectrum and returns a dict of outputs: "composition" — 80
+atomic fractions summing to 1 —, unless `predict_thickness` is False "thickness" — the carbon
+overlayer thickness in Å (sigmoid × thickness_max) —, and with `predict_presence` "presence" —
+per element the probability that it is present at ≥ 1 at.%.
 """
 
 import keras
@@ -35,6 +36,7 @@ def xps_cnn(
     head_dropout=0.5,
     composition_activation="softmax",
     predict_thickness=True,
+    predict_presence=False,
     thickness_max=40.0,
     mask_channel=True,
     name="xps_cnn",
@@ -56,6 +58,10 @@ def xps_cnn(
     AveragePooling1D(4) → Dense → Dropout → 80 sigmoid → sum to one, with the thickness output
     fed into the composition branch (their paper: one Dense of 2000 units, dropout 0.15; pass
     hidden_units=(2000,), head_dropout=0.15, composition_activation="normalized_sigmoid").
+
+    `predict_presence` adds a presence head (Dense `classes` sigmoid on the composition branch's last
+    hidden layer), trained with binary cross-entropy on "present at ≥ 1 at.%": the detection decision,
+    apart from the fractions (see `mlkit.xps.metrics.reported_composition`).
 
     With `mask_channel` (the default), bins the scan did not measure arrive as −1
     (`mlkit.xps.preparation.UNMEASURED`) and the convolutions see two channels: the measured
@@ -83,6 +89,8 @@ def xps_cnn(
     composition_activation = check_choice("composition_activation", composition_activation, COMPOSITION_ACTIVATIONS)
     if not (isinstance(thickness_max, (int, float)) and thickness_max > 0):
         raise ValueError(f"`thickness_max` must be a positive number, got {thickness_max!r}.")
+    if not isinstance(predict_presence, bool):
+        raise ValueError(f"`predict_presence` must be True or False, got {predict_presence!r}.")
     if pool_size > points:
         raise ValueError(f"`pool_size` ({pool_size}) cannot exceed `points` ({points}).")
 
@@ -124,6 +132,9 @@ def xps_cnn(
         composition = keras.layers.Dense(units, activation="relu", name=f"composition_dense{index + 1}")(composition)
         if variant != "seeded":
             composition = keras.layers.Dropout(head_dropout, name=f"composition_dropout{index + 1}")(composition)
+    if predict_presence:
+        outputs["presence"] = keras.layers.Dense(classes, activation="sigmoid", dtype="float32",
+                                                 name="presence")(composition)
     if composition_activation == "softmax":
         composition = keras.layers.Dense(classes, activation="softmax", dtype="float32", name="composition")(composition)
     else:

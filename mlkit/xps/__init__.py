@@ -13,7 +13,7 @@ from mlkit.xps.datasets import (
     simulated_dataset,
     write_shards,
 )
-from mlkit.xps.metrics import per_element_error, quantification_metrics
+from mlkit.xps.metrics import per_element_error, quantification_metrics, reported_composition
 from mlkit.xps.preparation import find_reference, network_input, resample_masked
 from mlkit.xps.readers import MeasuredSpectrum, read_spectra, read_spectrum, write_vamas
 from mlkit.xps.serving import XPSModel, load_xps_model, model_metadata
@@ -37,6 +37,7 @@ __all__ = [
     "read_spectra",
     "read_spectrum",
     "report",
+    "reported_composition",
     "resample_masked",
     "shard_dataset",
     "simulated_dataset",

@@ -1,7 +1,8 @@
 """Simulated spectra on disk (.npz shards + manifest.json) and as `tf.data` pipelines.
 
-Targets are a dict {"composition": (80,) atomic fractions, "thickness": (1,) Å},
-matching the output names of `mlkit.models.xps_cnn`.
+Targets are a dict {"composition": (80,) atomic fractions, "thickness": (1,) Å}, plus with
+`presence=True` "presence": (80,) 0/1 (present at ≥ 1 at.%), matching the output names of
+`mlkit.models.xps_cnn`.
 """
 
 import time
@@ -11,6 +12,7 @@ import numpy as np
 
 from mlkit.io import atomic_directory, read_json, write_json
 from mlkit.progress import Progress
+from mlkit.xps.metrics import DETECTION_THRESHOLD
 from mlkit.xps.simulator import XPSSimulator
 
 MANIFEST = "manifest.json"
@@ -75,11 +77,21 @@ def load_shards(directory):
             np.concatenate([p["thickness"] for p in parts]))
 
 
-def _targets(spectra, fractions, thickness):
-    return spectra, {"composition": fractions, "thickness": thickness[..., None]}
+def _targets(presence=False):
+    """(spectra, fractions, thickness) → (spectra, targets); with `presence`, also 1 where an element
+    is present at ≥ DETECTION_THRESHOLD (the target of xps_cnn's presence head)."""
+    def targets(spectra, fractions, thickness):
+        import tensorflow as tf
+
+        result = {"composition": fractions, "thickness": thickness[..., None]}
+        if presence:
+            result["presence"] = tf.cast(fractions >= DETECTION_THRESHOLD, fractions.dtype)
+        return spectra, result
+
+    return targets
 
 
-def shard_dataset(directory, batch_size, shuffle=True, seed=0, repeat=False, input_context=None):
+def shard_dataset(directory, batch_size, shuffle=True, seed=0, repeat=False, input_context=None, presence=False):
     """A `tf.data` pipeline over the shards of `directory` (shards interleaved, then shuffled).
 
     With a `tf.distribute.InputContext` (`strategy.distribute_datasets_from_function(lambda context:
@@ -121,7 +133,8 @@ def shard_dataset(directory, batch_size, shuffle=True, seed=0, repeat=False, inp
         dataset = dataset.shuffle(min(manifest["count"], 20_000), seed=seed, reshuffle_each_iteration=True)
     if repeat:
         dataset = dataset.repeat()
-    dataset = dataset.batch(batch_size).map(_targets, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    dataset = dataset.batch(batch_size).map(_targets(presence), num_parallel_calls=tf.data.AUTOTUNE)
+    dataset = dataset.prefetch(tf.data.AUTOTUNE)
     if input_context is not None:  # sharded here; the strategy must not shard again
         options = tf.data.Options()
         options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
@@ -129,7 +142,7 @@ def shard_dataset(directory, batch_size, shuffle=True, seed=0, repeat=False, inp
     return dataset
 
 
-def simulated_dataset(simulator, batch_size, seed=0, batches=None):
+def simulated_dataset(simulator, batch_size, seed=0, batches=None, presence=False):
     """Spectra generated on the fly: batch i is `simulator.sample(batch_size, seed=(seed, i))`.
 
     Endless when `batches` is None; reproducible either way.
@@ -149,18 +162,19 @@ def simulated_dataset(simulator, batch_size, seed=0, batches=None):
         spectra.set_shape([batch_size, simulator.points])
         fractions.set_shape([batch_size, len(simulator.element_symbols)])
         thickness.set_shape([batch_size])
-        return _targets(spectra, fractions, thickness)
+        return _targets(presence)(spectra, fractions, thickness)
 
     indices = tf.data.Dataset.range(batches) if batches is not None else tf.data.Dataset.range(2**62)
     return indices.map(batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(tf.data.AUTOTUNE)
 
 
-def array_targets_dataset(spectra, fractions, thickness, batch_size, shuffle=False, seed=0):
-    """In-memory arrays as the same (spectrum, {composition, thickness}) pipeline."""
+def array_targets_dataset(spectra, fractions, thickness, batch_size, shuffle=False, seed=0, presence=False):
+    """In-memory arrays as the same (spectrum, {composition, thickness[, presence]}) pipeline."""
     import tensorflow as tf
 
     dataset = tf.data.Dataset.from_tensor_slices((spectra.astype("float32"), fractions.astype("float32"),
                                                   thickness.astype("float32")))
     if shuffle:
         dataset = dataset.shuffle(len(spectra), seed=seed, reshuffle_each_iteration=True)
-    return dataset.batch(batch_size).map(_targets, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    return dataset.batch(batch_size).map(_targets(presence), num_parallel_calls=tf.data.AUTOTUNE).prefetch(
+        tf.data.AUTOTUNE)

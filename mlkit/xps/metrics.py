@@ -37,6 +37,27 @@ def quantification_metrics(true_fractions, predicted_fractions, true_thickness=N
     return metrics
 
 
+def reported_composition(composition, presence, threshold=0.5):
+    """The answer to report from a network with a presence head: the fractions of the elements whose
+    presence probability reaches `threshold`, renormalised (at least the most probable element).
+
+    A composition trained on mixed examples hedges: where a light element's few counts cannot rule it
+    out it keeps 1–2 at.% of it in every similar spectrum. The presence head answers the separate
+    question "is it there (≥ 1 at.%)?", so the hedged fractions of absent elements are dropped.
+    """
+    composition = np.asarray(composition, "float64")
+    presence = np.asarray(presence, "float64")
+    if composition.shape != presence.shape:
+        raise ValueError(f"`presence` must have the shape of `composition` {composition.shape}, got {presence.shape}.")
+    if not 0 < threshold < 1:
+        raise ValueError(f"`threshold` must be in (0, 1), got {threshold!r}.")
+    kept = presence >= threshold
+    kept[np.arange(len(presence)), presence.argmax(axis=1)] = True
+    reported = np.where(kept, composition, 0.0)
+    total = reported.sum(axis=1, keepdims=True)
+    return (reported / np.where(total > 0, total, 1.0)).astype("float32")
+
+
 def per_element_error(true_fractions, predicted_fractions, threshold=DETECTION_THRESHOLD):
     """Mean absolute error in at.% per element over the spectra where it is present (NaN if never)."""
     true_fractions = np.asarray(true_fractions, "float64")
