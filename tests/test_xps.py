@@ -374,6 +374,12 @@ def test_chemical_states_satellites_and_overlayer_oxygen():
     assert oxide[satellite_3p].sum() / oxide[main_3p].sum() > 3 * metal[satellite_3p].sum() / metal[main_3p].sum()
     # the 3p is a doublet (xraylib has one M2/M3 energy): as wide as measured on the Ni survey
     assert full_width(simulator, metal, 55, 72) > 3.3
+    # shallow levels at their photoemission spacing from 2p3/2 (X-ray Data Booklet), not xraylib's edges
+    levels = {line.name: line.binding_energy for line in physics.element_lines(28, 1486.6, 1200, "reference")
+              if not line.auger}
+    assert levels["M1"] == pytest.approx(110.8) and levels["M3"] == pytest.approx(66.2)
+    assert levels["M2"] - levels["M3"] == pytest.approx(1.8) and levels["L3"] == pytest.approx(852.7)
+    assert physics.photoemission_binding_energies()[79]["N7"] == pytest.approx(84.0)
     overlayer = pure(simulator, "Ni", thickness=30.0, substrate=0.0, overlayer=1.0)
     assert peak_position(simulator, overlayer, 525, 540) == pytest.approx(532.3, abs=0.4)
 
