@@ -23,6 +23,7 @@ from mlkit.xps import (
     write_shards,
     write_vamas,
 )
+from mlkit.xps.metrics import reported_fractions
 from mlkit.xps.preparation import UNMEASURED
 from mlkit.xps.simulator import ADVENTITIOUS_C1S, GENERIC_MATRIX
 
@@ -246,6 +247,8 @@ def test_reported_composition_keeps_the_present_elements():
     np.testing.assert_allclose(reported[0, :3], [2 / 3, 1 / 3, 0.0], rtol=1e-6)
     np.testing.assert_allclose(reported[1, [3, 4]], [1.0, 0.0])
     np.testing.assert_allclose(reported.sum(axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_array_equal(reported_fractions({"composition": composition, "presence": presence}), reported)
+    np.testing.assert_array_equal(reported_fractions({"composition": composition}), composition)
     truth = np.zeros((2, 80))
     truth[0, [0, 1]], truth[1, 3] = [0.65, 0.35], 1.0
     assert quantification_metrics(truth, reported)["detection_f1"] == 1.0

@@ -30,7 +30,7 @@ from mlkit.xps import (
     simulated_dataset,
 )
 from mlkit.xps.development_files import quantify_development_files
-from mlkit.xps.metrics import reported_composition
+from mlkit.xps.metrics import reported_fractions
 from mlkit.xps.peak_areas import PeakAreaQuantification
 from mlkit.xps.preparation import UNMEASURED
 from mlkit.xps.simulator import shift_rows
@@ -196,7 +196,7 @@ def _run(run):
     started = time.perf_counter()
     predicted = best.predict(spectra, batch_size=256, verbose=0)
     cnn_seconds = time.perf_counter() - started
-    fractions = {"CNN": answer(predicted)}
+    fractions = {"CNN": reported_fractions(predicted)}
     thickness = {"CNN": predicted["thickness"][:, 0]}
     results = {"CNN": quantification_metrics(true_fractions, fractions["CNN"], true_thickness, thickness["CNN"])}
     results["CNN"]["spectra_per_second"] = len(spectra) / cnn_seconds
@@ -311,13 +311,6 @@ def _run(run):
                           stochastic=("model",) if scale is not None else ())
 
 
-def answer(outputs):
-    """The fractions the network reports: those of its present elements when it has a presence head."""
-    if "presence" in outputs:
-        return reported_composition(outputs["composition"], outputs["presence"])
-    return np.asarray(outputs["composition"])
-
-
 def _baseline(run, method, estimator, simulator, spectra):
     """A classical method on the test spectra, kept in the run so a resumed run does not redo it."""
     path = run.path / f"baseline_{method.lower().replace(' ', '_')}.npz"
@@ -352,7 +345,7 @@ def _robustness(model, simulator, spectra, true_fractions, true_thickness):
     results = {}
     for name, inputs in rows.items():
         outputs = model.predict(inputs, batch_size=256, verbose=0)
-        metrics = quantification_metrics(true_fractions, answer(outputs), true_thickness,
+        metrics = quantification_metrics(true_fractions, reported_fractions(outputs), true_thickness,
                                          outputs["thickness"][:, 0])
         results[name] = {key: metrics[key] for key in ("detection_f1", "quantification_mae_at_percent",
                                                         "quantification_rms_at_percent", "thickness_mae_angstrom")}

@@ -58,6 +58,14 @@ def reported_composition(composition, presence, threshold=0.5):
     return (reported / np.where(total > 0, total, 1.0)).astype("float32")
 
 
+def reported_fractions(outputs):
+    """The fractions a network's outputs {"composition"[, "presence"]} report: with a presence head,
+    those of the elements it finds (`reported_composition`), else the composition as it is."""
+    if "presence" in outputs:
+        return reported_composition(outputs["composition"], outputs["presence"])
+    return np.asarray(outputs["composition"])
+
+
 def per_element_error(true_fractions, predicted_fractions, threshold=DETECTION_THRESHOLD):
     """Mean absolute error in at.% per element over the spectra where it is present (NaN if never)."""
     true_fractions = np.asarray(true_fractions, "float64")

@@ -147,11 +147,13 @@ def _reference_lines(z, lines, photon_energy, auger_intensity="group"):
     # 109.8 and 66.1 after the same offset, and the measured Ni 3s is at 111.1), else at xraylib's.
     booklet = photoemission_binding_energies().get(z, {})
     spacing_from = booklet if shell in booklet else {}
-    main = spacing_from.get(shell, _binding_energy(z, shell))
+    edge_main = _binding_energy(z, shell)
+    main = spacing_from.get(shell, edge_main)
     offset = 0.0 if main is None else reference - main
+    rebase = (main or 0.0) - (edge_main or 0.0)  # a level the table lacks keeps xraylib's spacing
 
     def placed(line):
-        energy = spacing_from.get(line.name, line.binding_energy - (_binding_energy(z, shell) or 0.0) + (main or 0.0))
+        energy = spacing_from.get(line.name, line.binding_energy + rebase)
         if line.name == "M2" and symbol in SPIN_ORBIT_3P:  # a 3p1/2 not resolved from 3p3/2 in the tables
             m3 = spacing_from.get("M3", _binding_energy(z, "M3"))
             if m3 is not None and energy <= m3:

@@ -6,7 +6,7 @@ import numpy as np
 
 from mlkit.io import read_json
 from mlkit.serving import find_export, load_saved_model
-from mlkit.xps.metrics import reported_composition
+from mlkit.xps.metrics import reported_fractions
 from mlkit.xps.preparation import (
     Reference,
     coverage_problem,
@@ -133,10 +133,7 @@ class XPSModel:
         """(fractions (n, 80), thickness (n,) Å or None) for prepared spectra."""
         outputs = self.served.predict(np.asarray(spectra, "float32"))
         thickness = outputs.get("thickness")
-        fractions = outputs["composition"]
-        if "presence" in outputs:  # only the elements the presence head finds are reported
-            fractions = reported_composition(fractions, outputs["presence"])
-        return fractions, None if thickness is None else thickness[:, 0]
+        return reported_fractions(outputs), None if thickness is None else thickness[:, 0]
 
 
 @dataclasses.dataclass
