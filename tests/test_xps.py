@@ -500,3 +500,41 @@ def test_xray_satellites_and_plasmons_options():
     main = (energy > 70) & (energy < 75)
     assert after[below].sum() / after[main].sum() > 0.04 > before[below].sum() / before[main].sum()
     assert after[loss].sum() / after[main].sum() > 0.1 > before[loss].sum() / before[main].sum()
+
+
+def test_auger_lines_follow_the_auger_parameter():
+    """MgO's KLL sits ~5.5 eV above the metal's apparent BE while Mg 2p moves 1.2 eV (α' drops 4.2)."""
+    def kll_peak(simulator, level):
+        energy = simulator.binding_energy
+        window = (energy > 295) & (energy < 315)
+        template = simulator.templates.reshape(1, simulator.shift_levels, 80, -1)[0, level, physics.element_index("Mg")]
+        return energy[window][np.argmax(template[window])]
+
+    settings = dict(resolution_levels=1, resolution_range=(0.8, 0.8), shift_levels=9, points=4000)
+    coupled, plain = XPSSimulator(**settings), XPSSimulator(**settings, auger_shifts=False)
+    shifts = coupled.element_shifts(physics.element_index("Mg"))  # -0.3 … 2.0 eV
+    metal, oxide = int(np.argmin(np.abs(shifts))), int(np.argmax(shifts))
+    assert abs(kll_peak(coupled, metal) - 300.6) < 0.5
+    assert abs(kll_peak(coupled, oxide) - (300.6 + shifts[oxide] + 4.2)) < 0.5  # MgO-like: BE ≈ 306.8
+    assert abs(kll_peak(plain, oxide) - (300.6 + shifts[oxide])) < 0.5
+    # the KL1L23 group 46 eV below the main line in kinetic energy
+    energy = coupled.binding_energy
+    template = coupled.templates.reshape(1, 9, 80, -1)[0, metal, physics.element_index("Mg")]
+    side = (energy > 340) & (energy < 353)
+    assert abs(energy[side][np.argmax(template[side])] - 346.6) < 0.6
+    assert XPSSimulator.from_config({}).auger_shifts is False  # exports from before the option
+    assert XPSSimulator.from_config(coupled.get_config()).auger_shifts is True
+
+
+def test_auger_widths_option_broadens_3d_metal_lmm_towards_the_oxide():
+    def lmm_fwhm(simulator, level):
+        energy = simulator.binding_energy
+        window = (energy > 615) & (energy < 665)  # Ni L3VV at KE 846 eV: BE 640.6
+        template = simulator.templates.reshape(1, 3, 80, -1)[0, level, physics.element_index("Ni")][window]
+        above = energy[window][template >= template.max() / 2]
+        return above.max() - above.min()
+
+    settings = dict(resolution_levels=1, resolution_range=(0.8, 0.8), shift_levels=3, points=4000)
+    plain, broad = XPSSimulator(**settings), XPSSimulator(**settings, auger_widths=True)
+    assert lmm_fwhm(plain, 0) < 5.0 and lmm_fwhm(plain, 2) < 5.0
+    assert 5.0 < lmm_fwhm(broad, 0) < lmm_fwhm(broad, 2) - 3.0

@@ -129,6 +129,12 @@ class XPSSimulator:
             decays into their group, Coster–Kronig transfers included: Ni LMM / Ni 2p3/2 1.2, measured
             1.1 on the Ni metal survey) or "main_line" (the main line's 60 % share of the initial
             holes only: 0.39); "reference" energies only.
+        auger_shifts: Auger lines move with the drawn chemical shift by more than the photolines do,
+            by the change of the Auger parameter towards the element's common compound
+            (`reference_lines.AUGER_PARAMETER_SHIFTS`: MgO's KLL at BE 306 eV, the metal's at 300.6);
+            off: Auger lines move with the photolines. "reference" energies only.
+        auger_widths: the band-like LMM features of Sc–Ni 6 eV wide for the element growing to 12 eV
+            for the oxide (`reference_lines.AUGER_WIDTHS`); off: the initial level's width + 3 eV.
         excluded_elements: never drawn (e.g. radioactive Tc); the classes stay 80.
         oxygen_probability: share of samples that contain O whatever else is drawn (most real
             surfaces are oxidised).
@@ -167,6 +173,8 @@ class XPSSimulator:
         oxygen_probability=0.0,
         xray_satellites=False,
         plasmons=False,
+        auger_shifts=True,
+        auger_widths=False,
     ):
         if source not in physics.PHOTON_ENERGIES:
             raise ValueError(f"`source` must be one of {sorted(physics.PHOTON_ENERGIES)}, got {source!r}.")
@@ -227,6 +235,8 @@ class XPSSimulator:
         self.overlayer_oxygen_ratio = float(overlayer_oxygen_ratio)
         self.xray_satellites = bool(xray_satellites)
         self.plasmons = bool(plasmons)
+        self.auger_shifts = bool(auger_shifts)
+        self.auger_widths = bool(auger_widths)
         self.excluded_elements = excluded
         self.oxygen_probability = float(oxygen_probability)
         self.truncation_probability = float(truncation_probability)
@@ -286,6 +296,8 @@ class XPSSimulator:
             "oxygen_probability": self.oxygen_probability,
             "xray_satellites": self.xray_satellites,
             "plasmons": self.plasmons,
+            "auger_shifts": self.auger_shifts,
+            "auger_widths": self.auger_widths,
         }
 
     @property
@@ -297,7 +309,8 @@ class XPSSimulator:
 
     @classmethod
     def from_config(cls, config):
-        return cls(**config)
+        # Exports from before `auger_shifts` were trained with Auger lines moving as photolines do.
+        return cls(**{"auger_shifts": False, **config})
 
     @property
     def binding_energy(self):
@@ -356,7 +369,8 @@ class XPSSimulator:
 
     def _bank(self, lines_of, imfp_parameters, shifts_of):
         """Templates (resolution, shift, element, point) for functions element → lines, class → shifts."""
-        from mlkit.xps.reference_lines import PLASMON_SHARE, PLASMON_WIDTH, PLASMONS, SATELLITES, XRAY_SATELLITES
+        from mlkit.xps.reference_lines import (AUGER_PARAMETER_SHIFTS, AUGER_WIDTHS, PLASMON_SHARE, PLASMON_WIDTH,
+                                               PLASMONS, SATELLITES, XRAY_SATELLITES)
 
         edges = physics.bin_edges(self.binding_energy)
         bank = np.zeros((self.resolution_levels, self.shift_levels, len(physics.ATOMIC_NUMBERS), self.points),
@@ -371,16 +385,28 @@ class XPSSimulator:
             areas = np.array([line.intensity for line in lines]) * imfp
             widths = np.array([line.lorentzian_width for line in lines])
             satellite = SATELLITES.get(symbols[e]) if self.satellites and self.line_energies == "reference" else None
+            auger = np.array([line.auger for line in lines])
+            parameter_shift = (AUGER_PARAMETER_SHIFTS.get(symbols[e])
+                               if self.auger_shifts and self.line_energies == "reference" else None)
+            auger_width = (AUGER_WIDTHS.get(symbols[e])
+                           if self.auger_widths and self.line_energies == "reference" else None)
             shifts = shifts_of(e)
             for s, shift in enumerate(shifts):
                 centres, line_areas, line_widths = binding + shift, areas, widths
+                if parameter_shift is not None:  # α' falls towards the compound: Auger KE drops further
+                    compound_shift, drop = parameter_shift
+                    centres = centres + auger * drop * float(np.clip(shift / compound_shift, 0.0, 1.0))
+                if auger_width is not None:  # band-like LMM: broader from the metal to the oxide
+                    metal, oxide = auger_width
+                    toward_oxide = s / (len(shifts) - 1) if len(shifts) > 1 else 0.5
+                    line_widths = np.where(auger, metal + (oxide - metal) * toward_oxide, widths)
                 if satellite is not None:  # share grows from the lowest to the highest shift (metal → oxide)
                     levels, offset, top_share, width = satellite
                     carrying = np.array([not line.auger and line.name in levels for line in lines])
                     share = top_share * (s / (len(shifts) - 1) if len(shifts) > 1 else 0.5)
                     line_areas = np.r_[np.where(carrying, areas * (1 - share), areas), areas[carrying] * share]
                     centres = np.r_[centres, centres[carrying] + offset]
-                    line_widths = np.r_[widths, np.full(carrying.sum(), width)]
+                    line_widths = np.r_[line_widths, np.full(carrying.sum(), width)]
                 photo = np.r_[[not line.auger for line in lines], np.ones(len(centres) - len(lines), bool)]
                 if self.plasmons and symbols[e] in PLASMONS:  # one and two plasmons lost, every line
                     energy = PLASMONS[symbols[e]]
