@@ -393,21 +393,21 @@ class XPSSimulator:
             shifts = shifts_of(e)
             for s, shift in enumerate(shifts):
                 centres, line_areas, line_widths = binding + shift, areas, widths
+                toward_compound = s / (len(shifts) - 1) if len(shifts) > 1 else 0.5  # level 0: the element
                 if parameter_shift is not None:  # α' falls towards the compound: Auger KE drops further
                     compound_shift, drop = parameter_shift
                     centres = centres + auger * drop * float(np.clip(shift / compound_shift, 0.0, 1.0))
                 if auger_width is not None:  # band-like LMM: broader from the metal to the oxide
                     metal, oxide = auger_width
-                    toward_oxide = s / (len(shifts) - 1) if len(shifts) > 1 else 0.5
-                    line_widths = np.where(auger, metal + (oxide - metal) * toward_oxide, widths)
+                    line_widths = np.where(auger, metal + (oxide - metal) * toward_compound, widths)
                 if satellite is not None:  # share grows from the lowest to the highest shift (metal → oxide)
                     levels, offset, top_share, width = satellite
                     carrying = np.array([not line.auger and line.name in levels for line in lines])
-                    share = top_share * (s / (len(shifts) - 1) if len(shifts) > 1 else 0.5)
+                    share = top_share * toward_compound
                     line_areas = np.r_[np.where(carrying, areas * (1 - share), areas), areas[carrying] * share]
                     centres = np.r_[centres, centres[carrying] + offset]
                     line_widths = np.r_[line_widths, np.full(carrying.sum(), width)]
-                photo = np.r_[[not line.auger for line in lines], np.ones(len(centres) - len(lines), bool)]
+                photo = np.r_[~auger, np.ones(len(centres) - len(lines), bool)]
                 if self.plasmons and symbols[e] in PLASMONS:  # one and two plasmons lost, every line
                     energy = PLASMONS[symbols[e]]
                     centres = np.r_[centres, centres + energy, centres + 2 * energy]
