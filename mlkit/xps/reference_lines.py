@@ -13,11 +13,10 @@ Values: Handbook of X-ray Photoelectron Spectroscopy (Moulder et al., Perkin-Elm
 the NIST XPS Database (SRD 20), rounded to 0.1 eV. These are facts about elements, not fitted to
 any development file.
 
-`SATELLITES[symbol] = ({level: offset eV}, full share, width eV, full-share shift eV)`: shake-up
-satellites of the transition-metal 2s/2p/3s/3p (and rare-earth 3d) lines. The share of the line's
-intensity moved into the satellite grows with the drawn chemical shift from none at the element to
-the full share at the common oxide's shift (NiO +1.0 eV puts about 40 % of its Ni 2p3/2 region there,
-Ni metal 5 %; CuO +1.0 eV, Cu2O none). `None`: the share grows over the whole shift range (La, Ce).
+`SATELLITES[symbol] = (levels, offset eV, maximum share, width eV)`: shake-up satellites of the
+transition-metal 2s/2p/3s/3p (and rare-earth 3d) lines. The share of the line's intensity moved into the satellite grows
+with the drawn chemical shift (metal ≈ none, oxides most: NiO 2p3/2 puts about a third of its
+intensity there, Ni metal 5 %).
 
 `AUGER_LINES[symbol] = [(kinetic energy eV, relative intensity), ...]`: measured main Auger
 features (handbook kinetic energies) that replace the Z+1 estimate where it is known to be off.
@@ -53,28 +52,17 @@ MAIN_LINES = {
     "Pb": ("N7", 136.9, (-0.5, 2.5)), "Bi": ("N7", 156.9, (-0.5, 3.0)),
 }
 
-# Shake-up satellites: ({level: offset above the line}, full share, satellite FWHM, shift of the common
-# oxide where the share is full), in eV. Full-share shifts from the 2p3/2 of MnO, Fe2O3, CoO, NiO and
-# CuO (Biesinger et al. 2009-2011). NiO's 2p3/2 satellite structure spans 858-868 eV (peak 861, centroid
-# 862: +7.5 eV, about 6 eV wide); its 3p and 3s satellites sit about 6 eV above their lines (72-74 and
-# 116-118 eV, on Al 2p and 2s: leaving them out taught the network to read them as Al).
+# Levels whose lines carry shake-up satellites: (levels, offset above the line, share at the top of
+# the shift range, satellite FWHM), all in eV. The 3d metals' 3s and 3p carry them as their 2p does
+# (NiO 3p/3s satellites sit at 72-74 and 116-118 eV, on Al 2p and 2s: leaving them out taught the
+# network to read them as Al).
 TRANSITION_METAL_LEVELS = ("L1", "L2", "L3", "M1", "M2", "M3")
 RARE_EARTH_LEVELS = ("M4", "M5")
-
-
-def _offsets(levels, offset, shallow_offset=None):
-    return {level: shallow_offset if shallow_offset is not None and level.startswith("M") else offset
-            for level in levels}
-
-
 SATELLITES = {
-    "Mn": (_offsets(TRANSITION_METAL_LEVELS, 6.0), 0.15, 4.0, 2.2),
-    "Fe": (_offsets(TRANSITION_METAL_LEVELS, 8.0), 0.20, 4.0, 4.0),
-    "Co": (_offsets(TRANSITION_METAL_LEVELS, 6.0), 0.30, 4.0, 1.9),
-    "Ni": (_offsets(TRANSITION_METAL_LEVELS, 7.5, shallow_offset=6.0), 0.40, 6.0, 1.0),
-    "Cu": (_offsets(TRANSITION_METAL_LEVELS, 9.0), 0.35, 4.0, 1.0),
-    "La": (_offsets(RARE_EARTH_LEVELS, 4.0), 0.45, 3.0, None),
-    "Ce": (_offsets(RARE_EARTH_LEVELS, 6.5), 0.35, 4.0, None),
+    "Mn": (TRANSITION_METAL_LEVELS, 6.0, 0.15, 4.0), "Fe": (TRANSITION_METAL_LEVELS, 8.0, 0.20, 4.0),
+    "Co": (TRANSITION_METAL_LEVELS, 6.0, 0.30, 4.0), "Ni": (TRANSITION_METAL_LEVELS, 6.5, 0.40, 4.0),
+    "Cu": (TRANSITION_METAL_LEVELS, 9.0, 0.35, 4.0), "La": (RARE_EARTH_LEVELS, 4.0, 0.45, 3.0),
+    "Ce": (RARE_EARTH_LEVELS, 6.5, 0.35, 4.0),
 }
 
 # 3p spin-orbit splittings (3p1/2 − 3p3/2, eV) of the 3d metals. xraylib puts M2 and M3 at the same

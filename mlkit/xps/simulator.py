@@ -400,14 +400,12 @@ class XPSSimulator:
                 if auger_width is not None:  # band-like LMM: broader from the metal to the oxide
                     metal, oxide = auger_width
                     line_widths = np.where(auger, metal + (oxide - metal) * toward_compound, widths)
-                if satellite is not None:  # share grows from the element to the common oxide's shift
-                    offsets, top_share, width, full_shift = satellite
-                    carrying = np.array([not line.auger and line.name in offsets for line in lines])
-                    share = top_share * (toward_compound if full_shift is None
-                                         else float(np.clip(shift / full_shift, 0.0, 1.0)))
+                if satellite is not None:  # share grows from the lowest to the highest shift (metal → oxide)
+                    levels, offset, top_share, width = satellite
+                    carrying = np.array([not line.auger and line.name in levels for line in lines])
+                    share = top_share * toward_compound
                     line_areas = np.r_[np.where(carrying, areas * (1 - share), areas), areas[carrying] * share]
-                    centres = np.r_[centres, centres[carrying] + [offsets[line.name] for line, carried
-                                                                  in zip(lines, carrying) if carried]]
+                    centres = np.r_[centres, centres[carrying] + offset]
                     line_widths = np.r_[line_widths, np.full(carrying.sum(), width)]
                 photo = np.r_[~auger, np.ones(len(centres) - len(lines), bool)]
                 if self.plasmons and symbols[e] in PLASMONS:  # one and two plasmons lost, every line
