@@ -179,6 +179,9 @@ def build_parser():
                           help="VAMAS, PHI .spe/MultiPak exports, SPECS .xy, Scienta .txt, Thermo .xlsx, CasaXPS "
                                "or Omicron text, or two-column text/CSV (energy, counts); every survey block is "
                                "quantified, narrow scans are listed as skipped")
+    quantify.add_argument("--ensemble", action="append", default=[], metavar="MODEL",
+                          help="another exported model trained alike (e.g. another seed) to average with MODEL; "
+                               "the ± then includes the spread between the models (repeatable)")
     quantify.add_argument("--energy-scale", choices=["binding", "kinetic"], default=None,
                           help="abscissa of plain two-column text whose header does not say (default binding); "
                                "instrument formats state it themselves")

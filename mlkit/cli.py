@@ -242,12 +242,14 @@ def plot_names(paths, blocks=None):
 
 
 def _xps_predict(args):
-    from mlkit.xps import load_xps_model
+    from mlkit.xps import load_xps_ensemble
 
     folder = Path(args.plot) if args.plot else None
     if folder is not None and folder.exists() and not folder.is_dir():
         raise MlkitError(f"--plot {folder} is a file; give a folder")
-    model = load_xps_model(args.model)
+    model = load_xps_ensemble([args.model, *args.ensemble])
+    if args.ensemble:
+        print(f"ensemble of {1 + len(args.ensemble)} models, outputs averaged")
     files = []
     for path in args.spectra:  # every file read and checked before any output
         prepared = model.prepare_file(path, args.energy_scale)

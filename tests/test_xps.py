@@ -538,3 +538,44 @@ def test_auger_widths_option_broadens_3d_metal_lmm_towards_the_oxide():
     plain, broad = XPSSimulator(**settings), XPSSimulator(**settings, auger_widths=True)
     assert lmm_fwhm(plain, 0) < 5.0 and lmm_fwhm(plain, 2) < 5.0
     assert 5.0 < lmm_fwhm(broad, 0) < lmm_fwhm(broad, 2) - 3.0
+
+
+def test_ensemble_averages_outputs_and_adds_the_spread_between_members():
+    import dataclasses
+
+    from mlkit.xps import XPSEnsemble, XPSModel, reported_composition
+    from mlkit.xps.serving import _AveragedPredictor
+
+    @dataclasses.dataclass
+    class Fixed:  # a served model with fixed outputs and a fixed dropout spread
+        composition: np.ndarray
+        presence: np.ndarray
+        spread: float
+
+        def predict(self, examples):
+            n = len(examples)
+            return {"composition": np.tile(self.composition, (n, 1)), "presence": np.tile(self.presence, (n, 1)),
+                    "thickness": np.full((n, 1), 5.0)}
+
+        passes: int = 0
+
+        def sample(self, examples):  # alternately +spread and −spread: standard deviation `spread` over passes
+            self.passes += 1
+            outputs = self.predict(examples)
+            outputs["composition"] = outputs["composition"] + self.spread * (-1.0) ** self.passes
+            return outputs
+
+    simulator = XPSSimulator(points=50, resolution_levels=1, shift_levels=1)
+    elements = list(simulator.element_symbols)[:3]
+    presence = np.array([0.9, 0.9, 0.1])
+    first = Fixed(np.array([0.6, 0.4, 0.0]), presence, 0.01)
+    second = Fixed(np.array([0.4, 0.6, 0.0]), presence, 0.03)
+    members = [XPSModel(served, simulator, elements, (1.0, 0.0, 0.0)) for served in (first, second)]
+    ensemble = XPSEnsemble(_AveragedPredictor([first, second]), simulator, elements, (1.0, 0.0, 0.0),
+                           members=members)
+    spectra = np.zeros((2, 50), "float32")
+    fractions, sigma, thickness = ensemble.predict_with_uncertainty(spectra, samples=4)
+    np.testing.assert_allclose(fractions[0], reported_composition([[0.5, 0.5, 0.0]], [presence])[0], atol=1e-6)
+    np.testing.assert_allclose(thickness, 5.0)
+    # σ² = mean of the members' σ² (their dropout spreads, scale 1) + variance of their answers (0.1²)
+    np.testing.assert_allclose(sigma[0, :2], np.sqrt((0.01**2 + 0.03**2) / 2 + 0.1**2), rtol=1e-5)

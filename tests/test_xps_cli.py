@@ -113,6 +113,22 @@ def test_predict_reads_text_and_vamas_alike(run_directory, measured, tmp_path):
 
 
 @pytest.mark.slow
+def test_predict_with_an_ensemble_averages_the_models(run_directory, measured):
+    out, _ = run_directory
+    folder, _, _ = measured
+    single = run_cli("xps", "predict", out, folder / "sample.csv", "--threshold", "0")
+    both = run_cli("xps", "predict", out, folder / "sample.csv", "--threshold", "0", "--ensemble", out)
+    assert single.returncode == 0 and both.returncode == 0, both.stderr[-2000:]
+    assert "ensemble of 2 models" in both.stdout
+
+    def answer(output):  # element and at.% (the ± comes from random dropout passes)
+        return [line.split()[:2] for line in output.splitlines() if line.startswith("  ") and line.split()[0].isalpha()
+                and line.split()[0] not in ("element", "energy", "note:", "carbon")]
+
+    assert answer(both.stdout) == answer(single.stdout)  # a model averaged with itself answers as itself
+
+
+@pytest.mark.slow
 def test_predict_kinetic_energy_text(run_directory, measured, tmp_path):
     out, _ = run_directory
     _, simulator, _ = measured
@@ -230,8 +246,8 @@ def test_simulate_rejects_bad_settings(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_recipe_trains_from_simulated_shards(tmp_path):
-    from mlkit.xps import XPSSimulator as Simulator, write_shards
+def test_recipe_trains_from_simulated_shards(tmp_path, run_directory):
+    from mlkit.xps import XPSSimulator as Simulator, load_xps_ensemble, write_shards
 
     write_shards(Simulator(points=300, resolution_levels=1, shift_levels=1), 100, tmp_path / "data", seed=1)
     metrics = get_recipe("xps").run({**TINY, "out": str(tmp_path / "run"), "data_dir": str(tmp_path / "data"),
@@ -239,6 +255,8 @@ def test_recipe_trains_from_simulated_shards(tmp_path):
     assert metrics["train_size"] == 100 and metrics["side_by_side"] is None
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert config["simulator_settings"]["points"] == 300 and "simulator_settings" in config["recorded"]
+    with pytest.raises(ValueError, match="cannot join an ensemble"):  # 300 points against the fixture's 500
+        load_xps_ensemble([run_directory[0], tmp_path / "run"])
 
 
 @pytest.mark.slow

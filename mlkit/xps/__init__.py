@@ -16,17 +16,19 @@ from mlkit.xps.datasets import (
 from mlkit.xps.metrics import per_element_error, quantification_metrics, reported_composition
 from mlkit.xps.preparation import find_reference, network_input, resample_masked
 from mlkit.xps.readers import MeasuredSpectrum, read_spectra, read_spectrum, write_vamas
-from mlkit.xps.serving import XPSModel, load_xps_model, model_metadata
+from mlkit.xps.serving import XPSEnsemble, XPSModel, load_xps_ensemble, load_xps_model, model_metadata
 from mlkit.xps.simulator import SpectrumParameters, XPSSimulator
 
 __all__ = [
     "LinearCombinationFit",
     "MeasuredSpectrum",
     "SpectrumParameters",
+    "XPSEnsemble",
     "XPSModel",
     "XPSSimulator",
     "array_targets_dataset",
     "load_shards",
+    "load_xps_ensemble",
     "load_xps_model",
     "per_element_error",
     "physics",

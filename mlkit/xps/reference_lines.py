@@ -15,8 +15,9 @@ any development file.
 
 `SATELLITES[symbol] = (levels, offset eV, maximum share, width eV)`: shake-up satellites of the
 transition-metal 2s/2p/3s/3p (and rare-earth 3d) lines. The share of the line's intensity moved into the satellite grows
-with the drawn chemical shift (metal ≈ none, oxides most: NiO 2p3/2 puts about a third of its
-intensity there, Ni metal 5 %).
+linearly over the element's chemical-shift range (metal ≈ none, top of the range most). Real NiO, only
+1 eV above the metal, puts a third of its 2p3/2 intensity there; a share full at the oxide's shift made
+the trained network read Al on the NiO reference survey (README), so the linear ramp stays.
 
 `AUGER_LINES[symbol] = [(kinetic energy eV, relative intensity), ...]`: measured main Auger
 features (handbook kinetic energies) that replace the Z+1 estimate where it is known to be off.

@@ -165,6 +165,61 @@ def load_xps_model(path):
     return XPSModel(_with_sampling(served), simulator, metadata["elements"], metadata.get("uncertainty_scale"))
 
 
+@dataclasses.dataclass
+class XPSEnsemble(XPSModel):
+    """Several exported models trained alike (e.g. different seeds) answering as one: a deep ensemble.
+
+    The answer is reported from the members' averaged outputs (composition, presence, thickness). Its ±1σ
+    combines each member's calibrated uncertainty with the spread between the members:
+    σ² = mean(σ_m²) + var(f_m) (the law of total variance over the members).
+    """
+
+    members: list = None
+
+    def predict_with_uncertainty(self, spectra, samples=DEFAULT_SAMPLES):
+        if not self.has_uncertainty:
+            raise ValueError("a member of this ensemble has no calibrated Monte-Carlo-dropout endpoint")
+        fractions, thickness = self.predict(spectra)
+        answers = [member.predict_with_uncertainty(spectra, samples)[:2] for member in self.members]
+        member_fractions = np.stack([answer[0] for answer in answers])
+        variance = np.mean([answer[1] ** 2 for answer in answers], axis=0) + member_fractions.var(axis=0)
+        return fractions, np.minimum(np.sqrt(variance), 1.0), thickness
+
+    @property
+    def has_uncertainty(self):
+        return all(member.has_uncertainty for member in self.members)
+
+
+@dataclasses.dataclass
+class _AveragedPredictor:
+    members: list
+
+    def predict(self, examples):
+        outputs = [member.predict(examples) for member in self.members]
+        return {key: np.mean([np.asarray(output[key]) for output in outputs], axis=0) for key in outputs[0]}
+
+
+def load_xps_ensemble(paths):
+    """One exported model, or an `XPSEnsemble` of several made for the same grid, elements and source."""
+    paths = list(paths)
+    if not paths:
+        raise ValueError("`paths` must name at least one exported XPS model.")
+    models = [load_xps_model(path) for path in paths]
+    if len(models) == 1:
+        return models[0]
+    first = models[0]
+    blank = np.zeros((1, len(first.binding_energy)), "float32")
+    outputs = set(first.served.predict(blank))
+    for path, model in zip(paths[1:], models[1:]):
+        if (model.elements != first.elements or model.simulator.photon_energy != first.simulator.photon_energy
+                or not np.array_equal(model.binding_energy, first.binding_energy)
+                or set(model.served.predict(blank)) != outputs):
+            raise ValueError(f"{path} cannot join an ensemble with {paths[0]}: their elements, energy grid, photon "
+                             "energy or outputs differ")
+    return XPSEnsemble(_AveragedPredictor([model.served for model in models]), first.simulator, first.elements,
+                       first.uncertainty_scale, members=models)
+
+
 def _with_sampling(served):
     """Give a served export a `sample(batch)` method when it has the MC-dropout endpoint."""
     import tensorflow as tf
