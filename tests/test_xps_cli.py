@@ -93,6 +93,12 @@ def test_exported_model_reloads_with_identical_outputs(run_directory):
     assert thickness.shape == (4,) and np.all((thickness >= 0) & (thickness <= 40))
 
 
+def _elements(table):
+    """[element, at.%] rows of `mlkit xps predict` output (the ± comes from random dropout passes)."""
+    return [line.split()[:2] for line in table.splitlines() if line.startswith("  ") and line.split()[0].isalpha()
+            and line.split()[0] not in ("element", "energy", "note:", "carbon")]
+
+
 @pytest.mark.slow
 def test_predict_reads_text_and_vamas_alike(run_directory, measured, tmp_path):
     out, _ = run_directory
@@ -102,11 +108,7 @@ def test_predict_reads_text_and_vamas_alike(run_directory, measured, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     tables = result.stdout.split(str(folder / "sample.vms"))
     assert "element   at.%" in tables[0] and "carbon overlayer thickness" in tables[1]
-    def elements(table):  # element and at.%; the ± comes from random dropout passes
-        return [line.split()[:2] for line in table.splitlines() if line.startswith("  ") and line.split()[0].isalpha()
-                and line.split()[0] not in ("element", "energy", "note:", "carbon")]
-
-    first, second = elements(tables[0]), elements(tables[1])
+    first, second = _elements(tables[0]), _elements(tables[1])
     assert "energy reference:" in tables[0] and len(first) >= 3
     assert first[:3] == second[:3]  # same spectrum, same answer whatever the file format
     assert (tmp_path / "plots" / "sample.csv.png").is_file() and (tmp_path / "plots" / "sample.vms.png").is_file()
@@ -120,12 +122,7 @@ def test_predict_with_an_ensemble_averages_the_models(run_directory, measured):
     both = run_cli("xps", "predict", out, folder / "sample.csv", "--threshold", "0", "--ensemble", out)
     assert single.returncode == 0 and both.returncode == 0, both.stderr[-2000:]
     assert "ensemble of 2 models" in both.stdout
-
-    def answer(output):  # element and at.% (the ± comes from random dropout passes)
-        return [line.split()[:2] for line in output.splitlines() if line.startswith("  ") and line.split()[0].isalpha()
-                and line.split()[0] not in ("element", "energy", "note:", "carbon")]
-
-    assert answer(both.stdout) == answer(single.stdout)  # a model averaged with itself answers as itself
+    assert _elements(both.stdout) == _elements(single.stdout)  # a model averaged with itself answers as itself
 
 
 @pytest.mark.slow
