@@ -341,6 +341,24 @@ def test_c1s_reference_finds_charging(simulator, charging):
     assert find_reference(energy, np.full_like(energy, 100.0)).c1s is None  # no line, no shift
 
 
+@pytest.mark.parametrize("activation, sensitivities, expected", [
+    ("normalized_sigmoid", None, [0.5, 0.5]),  # both scores ≈ 1: 50 : 50
+    ("normalized_softplus", None, [1 / 3, 2 / 3]),  # scores stay in proportion to what they measure
+    ("normalized_softplus", [4.0] + [1.0] * 79, [1 / 9, 8 / 9]),  # …and as intensities, ÷ signal per atom
+])
+def test_composition_scores_sigmoid_saturates_softplus_keeps_ratios(activation, sensitivities, expected):
+    model = xps_cnn(points=64, variant="drera", filters=1, hidden_units=(4,), composition_activation=activation,
+                    element_sensitivities=sensitivities)
+    scores = model.get_layer("composition_scores")
+    kernel, bias = scores.get_weights()
+    bias[:] = -30.0  # every element absent…
+    bias[:2] = [10.0, 20.0]  # …but two, with scores in the ratio 1 : 2 (areas in that ratio)
+    scores.set_weights([np.zeros_like(kernel), bias])
+    fractions = model.predict(np.ones((1, 64), "float32"), verbose=0)["composition"][0]
+    assert fractions.sum() == pytest.approx(1.0, abs=1e-5)
+    assert fractions[:2] == pytest.approx(expected, abs=1e-3)
+
+
 @pytest.mark.slow
 def test_tiny_cnn_beats_the_uniform_guess():
     simulator = XPSSimulator(points=400, energy_range=(0, 1200), resolution_levels=2, shift_levels=3, max_elements=2)
@@ -358,6 +376,15 @@ def test_tiny_cnn_beats_the_uniform_guess():
     guess = quantification_metrics(test[1], uniform, test[2], np.full_like(test[2], 20.0))
     assert ours["composition_mae_all_at_percent"] < 0.8 * guess["composition_mae_all_at_percent"]
     assert ours["detection_f1"] > guess["detection_f1"]
+
+
+def test_element_sensitivities_follow_cross_sections():
+    sensitivities = XPSSimulator(resolution_levels=1, shift_levels=3).element_sensitivities()
+    of = {symbol: sensitivities[physics.element_index(symbol)] for symbol in ("Li", "C", "O", "Au")}
+    assert sensitivities.shape == (80,) and sensitivities.max() == pytest.approx(1.0) and sensitivities.min() > 0
+    assert of["Li"] < of["C"] < of["O"] < of["Au"]
+    # per atom O gives about 3× the signal of C (Scofield's O 1s / C 1s is 2.9; its KLL adds)
+    assert 2.5 < of["O"] / of["C"] < 5.0
 
 
 def test_chemical_states_satellites_and_overlayer_oxygen():

@@ -6,14 +6,17 @@ overlayer thickness in Å (sigmoid × thickness_max) —, and with `predict_pres
 per element the probability that it is present at ≥ 1 at.%.
 """
 
+import math
+
 import keras
+import numpy as np
 
 from mlkit.layers import MeasuredMask, SumNormalization
 from mlkit.models.registry import register_builder
 from mlkit.validation import check_choice, check_positive_int, check_rate, check_units
 
 VARIANTS = ("seeded", "multi_kernel", "drera")
-COMPOSITION_ACTIVATIONS = ("softmax", "normalized_sigmoid")
+COMPOSITION_ACTIVATIONS = ("softmax", "normalized_sigmoid", "normalized_softplus")
 SEEDED_KERNEL_SIZES = (41,)
 MULTI_KERNEL_SIZES = (7, 11, 21, 41, 81)
 DRERA_KERNEL_SIZES = (11, 21, 41)
@@ -38,6 +41,7 @@ def xps_cnn(
     predict_thickness=True,
     predict_presence=False,
     thickness_max=40.0,
+    element_sensitivities=None,
     mask_channel=True,
     name="xps_cnn",
 ):
@@ -52,7 +56,7 @@ def xps_cnn(
     → concatenate → Conv1D(`merge_filters`, `merge_kernel_size`) → AveragePooling1D →
     heads: thickness (Dense `thickness_units` → Dropout(head_dropout) → Dense 1
     sigmoid × thickness_max) and composition (Dense `hidden_units` → Dropout(head_dropout)
-    → Dense 80 → softmax, or sigmoid renormalised to sum 1).
+    → Dense 80 → softmax, or sigmoid or softplus scores renormalised to sum 1).
 
     "drera" is Drera et al. (2020)'s layout: kernels 11/21/41 → concatenate → Conv1D(4) →
     AveragePooling1D(4) → Dense → Dropout → 80 sigmoid → sum to one, with the thickness output
@@ -62,6 +66,12 @@ def xps_cnn(
     `predict_presence` adds a presence head (Dense `classes` sigmoid on the composition branch's last
     hidden layer), trained with binary cross-entropy on "present at ≥ 1 at.%": the detection decision,
     apart from the fractions (see `mlkit.xps.metrics.reported_composition`).
+
+    `element_sensitivities` (one positive number per class: an element's signal per unit atomic
+    fraction, e.g. `XPSSimulator.element_sensitivities()`) makes the normalised scores intensities:
+    each is divided by its element's sensitivity before the sum-to-one, so the network reads out
+    what the spectrum shows and a fixed factor turns it into atoms (Drera et al.'s intensity
+    fractions y_i = q_i·T_i / Σ q_j·T_j, converted back inside the model).
 
     With `mask_channel` (the default), bins the scan did not measure arrive as −1
     (`mlkit.xps.preparation.UNMEASURED`) and the convolutions see two channels: the measured
@@ -91,6 +101,12 @@ def xps_cnn(
         raise ValueError(f"`thickness_max` must be a positive number, got {thickness_max!r}.")
     if not isinstance(predict_presence, bool):
         raise ValueError(f"`predict_presence` must be True or False, got {predict_presence!r}.")
+    if element_sensitivities is not None:
+        element_sensitivities = [float(v) for v in np.ravel(element_sensitivities)]
+        if len(element_sensitivities) != classes or not all(v > 0 and math.isfinite(v) for v in element_sensitivities):
+            raise ValueError(f"`element_sensitivities` must be {classes} positive numbers, one per class.")
+        if composition_activation == "softmax":
+            raise ValueError("`element_sensitivities` needs a normalised composition_activation, not softmax.")
     if pool_size > points:
         raise ValueError(f"`pool_size` ({pool_size}) cannot exceed `points` ({points}).")
 
@@ -137,9 +153,13 @@ def xps_cnn(
                                                  name="presence")(composition)
     if composition_activation == "softmax":
         composition = keras.layers.Dense(classes, activation="softmax", dtype="float32", name="composition")(composition)
-    else:
-        composition = keras.layers.Dense(classes, activation="sigmoid", dtype="float32",
+    else:  # sigmoid scores saturate at 1; softplus ones grow like a peak area, so their ratios stay linear
+        activation = composition_activation.removeprefix("normalized_")
+        composition = keras.layers.Dense(classes, activation=activation, dtype="float32",
                                          name="composition_scores")(composition)
+        if element_sensitivities is not None:  # intensities → atoms
+            composition = keras.layers.Rescaling([1.0 / v for v in element_sensitivities], dtype="float32",
+                                                 name="per_sensitivity")(composition)
         composition = SumNormalization(dtype="float32", name="composition")(composition)
     outputs = {"composition": composition, **outputs}
     return keras.Model(spectrum, outputs, name=name)

@@ -55,6 +55,9 @@ DEFAULTS = {
     "hidden_units": [2000],
     "denoising_units": 0,
     "composition_activation": "normalized_sigmoid",
+    # Divide each element's score by its signal per atom (`XPSSimulator.element_sensitivities`): the
+    # network reads out intensities, a fixed factor turns them into atoms (Drera et al.'s convention).
+    "sensitivity_scaling": False,
     "composition_loss": "crossentropy",  # crossentropy | target_weighted | prediction_weighted (Drera) | mae
     "head_dropout": 0.15,
     "thickness_weight": 1.0,  # weight of the thickness MSE measured in (d / d_max)²
@@ -157,6 +160,7 @@ def _run(run):
             head_dropout=config["head_dropout"],
             predict_presence=config["presence"],
             thickness_max=thickness_max,
+            element_sensitivities=simulator.element_sensitivities() if config["sensitivity_scaling"] else None,
         )
         losses = {"composition": loss, "thickness": keras.losses.MeanSquaredError()}
         weights = {"composition": 1.0, "thickness": config["thickness_weight"] / thickness_max**2}

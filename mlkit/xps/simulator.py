@@ -437,6 +437,14 @@ class XPSSimulator:
         self._template_scale = float(scale)
         return (bank / scale).reshape(-1, self.points)
 
+    def element_sensitivities(self):
+        """Each element's signal per unit atomic fraction, relative to the strongest: the area of its
+        no-loss template (all its photo- and Auger lines, σ·λ) at the middle chemical state and width."""
+        n_classes = len(physics.ATOMIC_NUMBERS)
+        bank = self.templates.reshape(len(self.resolutions), self.shift_levels, n_classes, self.points)
+        areas = bank[len(self.resolutions) // 2, self.shift_levels // 2].sum(axis=1)
+        return areas / areas.max()
+
     @functools.cached_property
     def _overlayer_templates(self):
         """Carbon (and oxygen) lines of a thick overlayer (d → ∞) per resolution, same scale as `templates`."""
