@@ -47,14 +47,16 @@ DEFAULTS = {
     "test_size": 5000,  # per-element statistics need thousands (Drera et al. had 534)
     "data_dir": None,  # training shards from `mlkit xps simulate` instead of simulating here
     "simulator": {},  # XPSSimulator settings over SIMULATOR_DEFAULTS, e.g. {"source": "Mg"}
-    # Drera et al.'s network: kernels 11/21/41 → Conv1D(4) → pool → Dense 2000 → 80 sigmoids summed to one,
+    # Drera et al.'s network: kernels 11/21/41 → Conv1D(4) → pool → Dense 2000 → 80 scores summed to one,
     # thickness fed into the composition branch. As fast per step as a 4-filter multi-kernel net
     # without its 81-wide kernel, and 1.7× faster than the multi-kernel default before it.
     "variant": "drera",
     "filters": 2,
     "hidden_units": [2000],
     "denoising_units": 0,
-    "composition_activation": "normalized_sigmoid",
+    # softplus scores grow like the peak areas they read, so their ratios stay linear; sigmoid ones saturate at 1
+    # (measured: README, XPS results)
+    "composition_activation": "normalized_softplus",
     # Divide each element's score by its signal per atom (`XPSSimulator.element_sensitivities`): the
     # network reads out intensities, a fixed factor turns them into atoms (Drera et al.'s convention).
     "sensitivity_scaling": False,
