@@ -9,11 +9,10 @@ per element the probability that it is present at ≥ 1 at.%.
 import math
 
 import keras
-import numpy as np
 
 from mlkit.layers import MeasuredMask, SumNormalization
 from mlkit.models.registry import register_builder
-from mlkit.validation import check_choice, check_positive_int, check_rate, check_units
+from mlkit.validation import check_choice, check_positive_int, check_rate, check_units, check_vector
 
 VARIANTS = ("seeded", "multi_kernel", "drera")
 COMPOSITION_ACTIVATIONS = ("softmax", "normalized_sigmoid", "normalized_softplus")
@@ -101,9 +100,9 @@ def xps_cnn(
         raise ValueError(f"`thickness_max` must be a positive number, got {thickness_max!r}.")
     if not isinstance(predict_presence, bool):
         raise ValueError(f"`predict_presence` must be True or False, got {predict_presence!r}.")
+    element_sensitivities = check_vector("element_sensitivities", element_sensitivities, classes)
     if element_sensitivities is not None:
-        element_sensitivities = [float(v) for v in np.ravel(element_sensitivities)]
-        if len(element_sensitivities) != classes or not all(v > 0 and math.isfinite(v) for v in element_sensitivities):
+        if not all(v > 0 and math.isfinite(v) for v in element_sensitivities):
             raise ValueError(f"`element_sensitivities` must be {classes} positive numbers, one per class.")
         if composition_activation == "softmax":
             raise ValueError("`element_sensitivities` needs a normalised composition_activation, not softmax.")
