@@ -414,6 +414,33 @@ def test_chemical_states_satellites_and_overlayer_oxygen():
     assert peak_position(simulator, overlayer, 525, 540) == pytest.approx(532.3, abs=0.4)
 
 
+
+def test_satellites_full_from_the_common_compound():
+    # NiO (+1.0 eV above the metal) carries about half of its Ni intensity in the multiplet shoulder and the
+    # shake-up satellite (the reference survey's 3p tail on Al 2p); the range ramp gave it 13 %.
+    def nio(satellites):
+        simulator = XPSSimulator(resolution_levels=1, resolution_range=(1.0, 1.0), shift_levels=10,
+                                 satellites=satellites)
+        assert simulator.element_shifts(physics.element_index("Ni"))[3] == pytest.approx(1.0)
+        return simulator.binding_energy, simulator.templates.reshape(10, 80, -1)[:, physics.element_index("Ni")]
+
+    energy, compound = nio("compound")
+    _, ramp = nio(True)  # what runs saved before the option existed
+    _, none = nio(False)
+    tail_3p, line_3p = (energy > 72) & (energy < 80), (energy > 60) & (energy < 80)
+    tail_2p, line_2p = (energy > 855.5) & (energy < 866), (energy > 848) & (energy < 866)
+
+    def share(bank, level, tail, line):
+        return bank[level, tail].sum() / bank[level, line].sum()
+
+    assert share(compound, 3, tail_3p, line_3p) > 0.25 > 0.15 > share(ramp, 3, tail_3p, line_3p)
+    assert share(compound, 3, tail_2p, line_2p) > 0.35 > 0.2 > share(ramp, 3, tail_2p, line_2p)
+    assert share(compound, 1, tail_2p, line_2p) == pytest.approx(share(none, 1, tail_2p, line_2p))  # the metal
+    assert compound[3].sum() == pytest.approx(none[3].sum(), rel=1e-3)  # intensity moved, not added
+    assert XPSSimulator(satellites=True).get_config()["satellites"] == "range"
+    with pytest.raises(ValueError, match="`satellites`"):
+        XPSSimulator(satellites="oxide")
+
 def test_element_priors_and_random_instrument_settings():
     simulator = XPSSimulator(points=400, resolution_levels=1, shift_levels=2, excluded_elements=["Tc"],
                              oxygen_probability=1.0, transmission_exponent_range=(0.0, 1.0),

@@ -34,6 +34,7 @@ from scipy import fft
 
 from mlkit.xps import physics
 from mlkit.xps.preparation import ADVENTITIOUS_C1S, UNMEASURED
+from mlkit.xps.reference_lines import SATELLITE_MODELS
 
 ADVENTITIOUS_CARBON = {"valence_electrons": 4, "density": 1.8, "molar_mass": 12.011, "band_gap": 0.0}
 GENERIC_MATRIX = {"valence_electrons": 16, "density": 2.2, "molar_mass": 60.08, "band_gap": 9.0}
@@ -114,8 +115,11 @@ class XPSSimulator:
             element's chemical-shift range and measured Auger energies (`reference_lines`);
             "xraylib" keeps absorption-edge energies and symmetric shifts (`chemical_shift_sigma`,
             `chemical_shift_max`, used only then).
-        satellites: shake-up satellites of transition-metal 2s/2p/3s/3p and La/Ce 3d lines, stronger for
-            larger chemical shifts (oxides); "reference" energies only.
+        satellites: shake-up satellites (and NiO's multiplet shoulder) of transition-metal 2s/2p/3s/3p
+            and La/Ce 3d lines; "reference" energies only. "compound": none for the metal, full from
+            the common compound's shift up (NiO +1.0 eV: half of its Ni lines' intensity;
+            `reference_lines.COMPOUND_SATELLITES`); "range": growing over the element's whole shift
+            range (NiO 13 %; True means this, as in configs saved before "compound"); False: none.
         extra_background_range: an additional loss background k · (J ⊛ e^(−T/τ)/τ), k ~ U(low, high)
             and τ ~ U(20, 200) eV per spectrum: real backgrounds are 3–4× the universal Tougaard
             one per unit peak area (intrinsic losses, shake-off, deeper-lying sources).
@@ -165,7 +169,7 @@ class XPSSimulator:
         truncation_high_min=1000.0,
         line_energies="reference",
         auger_intensity="group",
-        satellites=True,
+        satellites="compound",
         transmission_exponent_range=None,
         extra_background_range=(0.0, 0.0),
         overlayer_oxygen_ratio=0.0,
@@ -229,7 +233,11 @@ class XPSSimulator:
             raise ValueError(f"`overlayer_oxygen_ratio` must be non-negative, got {overlayer_oxygen_ratio!r}.")
         self.line_energies = line_energies
         self.auger_intensity = auger_intensity
-        self.satellites = bool(satellites)
+        if satellites is True:  # the setting's meaning before "compound" existed
+            satellites = "range"
+        if satellites not in (False, None, *SATELLITE_MODELS):
+            raise ValueError(f"`satellites` must be one of {SATELLITE_MODELS} or False, got {satellites!r}.")
+        self.satellites = satellites or False
         self.transmission_exponent_range = transmission_exponent_range
         self.extra_background_range = tuple(float(v) for v in extra_background_range)
         self.overlayer_oxygen_ratio = float(overlayer_oxygen_ratio)
@@ -370,7 +378,7 @@ class XPSSimulator:
     def _bank(self, lines_of, imfp_parameters, shifts_of):
         """Templates (resolution, shift, element, point) for functions element → lines, class → shifts."""
         from mlkit.xps.reference_lines import (AUGER_PARAMETER_SHIFTS, AUGER_WIDTHS, PLASMON_SHARE, PLASMON_WIDTH,
-                                               PLASMONS, SATELLITES, XRAY_SATELLITES)
+                                               PLASMONS, XRAY_SATELLITES)
 
         edges = physics.bin_edges(self.binding_energy)
         bank = np.zeros((self.resolution_levels, self.shift_levels, len(physics.ATOMIC_NUMBERS), self.points),
@@ -384,7 +392,7 @@ class XPSSimulator:
             imfp = physics.tpp2m_imfp(self.photon_energy - binding, **imfp_parameters)
             areas = np.array([line.intensity for line in lines]) * imfp
             widths = np.array([line.lorentzian_width for line in lines])
-            satellite = SATELLITES.get(symbols[e]) if self.satellites and self.line_energies == "reference" else None
+            satellite = self._satellites(symbols[e])
             auger = np.array([line.auger for line in lines])
             parameter_shift = (AUGER_PARAMETER_SHIFTS.get(symbols[e])
                                if self.auger_shifts and self.line_energies == "reference" else None)
@@ -400,13 +408,16 @@ class XPSSimulator:
                 if auger_width is not None:  # band-like LMM: broader from the metal to the oxide
                     metal, oxide = auger_width
                     line_widths = np.where(auger, metal + (oxide - metal) * toward_compound, widths)
-                if satellite is not None:  # share grows from the lowest to the highest shift (metal → oxide)
-                    levels, offset, top_share, width = satellite
+                if satellite is not None:  # shares grow from the metal to the compound (or the range's top)
+                    levels, compound_shift, components = satellite
                     carrying = np.array([not line.auger and line.name in levels for line in lines])
-                    share = top_share * toward_compound
-                    line_areas = np.r_[np.where(carrying, areas * (1 - share), areas), areas[carrying] * share]
-                    centres = np.r_[centres, centres[carrying] + offset]
-                    line_widths = np.r_[line_widths, np.full(carrying.sum(), width)]
+                    growth = (toward_compound if compound_shift is None
+                              else float(np.clip(shift / compound_shift, 0.0, 1.0)))
+                    shares = [share * growth for _, share, _ in components]
+                    line_areas = np.r_[np.where(carrying, areas * (1 - sum(shares)), areas),
+                                       *[areas[carrying] * share for share in shares]]
+                    centres = np.r_[centres, *[centres[carrying] + offset for offset, _, _ in components]]
+                    line_widths = np.r_[line_widths, *[np.full(carrying.sum(), width) for _, _, width in components]]
                 photo = np.r_[~auger, np.ones(len(centres) - len(lines), bool)]
                 if self.plasmons and symbols[e] in PLASMONS:  # one and two plasmons lost, every line
                     energy = PLASMONS[symbols[e]]
@@ -423,6 +434,19 @@ class XPSSimulator:
                 for r, resolution in enumerate(self.resolutions):
                     bank[r, s, e] = physics.binned_lines(edges, centres, line_areas, line_widths, resolution)
         return bank
+
+    def _satellites(self, symbol):
+        """(levels, compound shift or None for the range ramp, ((offset, share, width), ...)) or None."""
+        from mlkit.xps.reference_lines import COMPOUND_SATELLITES, SATELLITES
+
+        if not self.satellites or self.line_energies != "reference":
+            return None
+        if self.satellites == "compound":
+            return COMPOUND_SATELLITES.get(symbol)
+        if symbol not in SATELLITES:
+            return None
+        levels, offset, share, width = SATELLITES[symbol]
+        return levels, None, ((offset, share, width),)
 
     def _element_lines(self, z):
         # Lines up to 3 FWHM beyond the window still put tails into it.
