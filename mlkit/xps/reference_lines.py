@@ -70,9 +70,10 @@ SATELLITES = {
     "Ce": (RARE_EARTH_LEVELS, 6.5, 0.35, 4.0),
 }
 # Shifts of the common compounds' main lines above the metal's (Moulder; NIST SRD 20). Ni: NiO's
-# nonlocal-screening shoulder (+1.5 eV, 38 %) and its shake-up satellite (+6.8 eV, 30 %), fitted to the NiO reference
-# survey's 2p, 3s and 3p regions together (survey resolution, the recipe's backgrounds); the others keep
-# the single satellite of SATELLITES. La and Ce: their oxides are the common state, so the top of the range.
+# nonlocal-screening shoulder (+1.5 eV, 38 %) and its shake-up satellite (+6.8 eV, 30 %), fitted to the NiO
+# reference survey's 2p, 3s and 3p regions together (survey resolution, the recipe's backgrounds); the
+# pattern of Biesinger et al.'s NiO 2p3/2 fit (2011: 853.7, 855.4, 860.9 eV). The others keep the single
+# satellite of SATELLITES. La and Ce: their oxides are the common state, so the top of the range.
 COMPOUND_SATELLITES = {
     "Mn": (TRANSITION_METAL_LEVELS, 2.2, ((6.0, 0.15, 4.0),)),
     "Fe": (TRANSITION_METAL_LEVELS, 4.0, ((8.0, 0.20, 4.0),)),
