@@ -7,7 +7,7 @@ SEED ?= 0
 
 .PHONY: run test test-fast install clean benchmark xps-full xps-simulate recipes
 
-# The main job: XPS quantification on simulated spectra, CNN vs peak areas vs NNLS (about 12 min on 2 CPU cores).
+# The main job: XPS quantification on simulated spectra, CNN vs peak areas vs NNLS (about 7 min on 2 CPU cores).
 run: $(STAMP)
 	$(BIN)/mlkit run xps --seed $(SEED)
 
