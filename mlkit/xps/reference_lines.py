@@ -69,20 +69,16 @@ SATELLITES = {
     "Cu": (TRANSITION_METAL_LEVELS, 9.0, 0.35, 4.0), "La": (RARE_EARTH_LEVELS, 4.0, 0.45, 3.0),
     "Ce": (RARE_EARTH_LEVELS, 6.5, 0.35, 4.0),
 }
-# Shifts of the common compounds' main lines above the metal's (Moulder; NIST SRD 20). Ni: NiO's
+# Shifts of the common compounds' main lines above the metal's (Moulder; NIST SRD 20). La and Ce: their
+# oxides are the common state, so the top of the range.
+COMPOUND_SHIFTS = {"Mn": 2.2, "Fe": 4.0, "Co": 1.9, "Ni": 1.0, "Cu": 1.0, "La": 1.5, "Ce": 1.5}
+# Each element's satellite of SATELLITES, full from its compound's shift; Ni instead gets NiO's
 # nonlocal-screening shoulder (+1.5 eV, 38 %) and its shake-up satellite (+6.8 eV, 30 %), fitted to the NiO
 # reference survey's 2p, 3s and 3p regions together (survey resolution, the recipe's backgrounds); the
-# pattern of Biesinger et al.'s NiO 2p3/2 fit (2011: 853.7, 855.4, 860.9 eV). The others keep the single
-# satellite of SATELLITES. La and Ce: their oxides are the common state, so the top of the range.
-COMPOUND_SATELLITES = {
-    "Mn": (TRANSITION_METAL_LEVELS, 2.2, ((6.0, 0.15, 4.0),)),
-    "Fe": (TRANSITION_METAL_LEVELS, 4.0, ((8.0, 0.20, 4.0),)),
-    "Co": (TRANSITION_METAL_LEVELS, 1.9, ((6.0, 0.30, 4.0),)),
-    "Ni": (TRANSITION_METAL_LEVELS, 1.0, ((1.5, 0.38, 3.5), (6.8, 0.30, 3.5))),
-    "Cu": (TRANSITION_METAL_LEVELS, 1.0, ((9.0, 0.35, 4.0),)),
-    "La": (RARE_EARTH_LEVELS, 1.5, ((4.0, 0.45, 3.0),)),
-    "Ce": (RARE_EARTH_LEVELS, 1.5, ((6.5, 0.35, 4.0),)),
-}
+# pattern of Biesinger et al.'s NiO 2p3/2 fit (2011: 853.7, 855.4, 860.9 eV).
+COMPOUND_SATELLITES = {symbol: (levels, COMPOUND_SHIFTS[symbol], ((offset, share, width),))
+                       for symbol, (levels, offset, share, width) in SATELLITES.items()}
+COMPOUND_SATELLITES["Ni"] = (TRANSITION_METAL_LEVELS, COMPOUND_SHIFTS["Ni"], ((1.5, 0.38, 3.5), (6.8, 0.30, 3.5)))
 SATELLITE_MODELS = ("compound", "range")
 
 # 3p spin-orbit splittings (3p1/2 − 3p3/2, eV) of the 3d metals. xraylib puts M2 and M3 at the same

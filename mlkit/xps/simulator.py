@@ -34,7 +34,7 @@ from scipy import fft
 
 from mlkit.xps import physics
 from mlkit.xps.preparation import ADVENTITIOUS_C1S, UNMEASURED
-from mlkit.xps.reference_lines import SATELLITE_MODELS
+from mlkit.xps.reference_lines import COMPOUND_SATELLITES, SATELLITE_MODELS, SATELLITES
 
 ADVENTITIOUS_CARBON = {"valence_electrons": 4, "density": 1.8, "molar_mass": 12.011, "band_gap": 0.0}
 GENERIC_MATRIX = {"valence_electrons": 16, "density": 2.2, "molar_mass": 60.08, "band_gap": 9.0}
@@ -437,8 +437,6 @@ class XPSSimulator:
 
     def _satellites(self, symbol):
         """(levels, compound shift or None for the range ramp, ((offset, share, width), ...)) or None."""
-        from mlkit.xps.reference_lines import COMPOUND_SATELLITES, SATELLITES
-
         if not self.satellites or self.line_energies != "reference":
             return None
         if self.satellites == "compound":
