@@ -158,6 +158,19 @@ CASES = {
         (11 * 2 * 2 + 2) + (21 * 2 * 2 + 2) + (41 * 2 * 2 + 2) + (5 * 6 * 4 + 4) + (64 * 4 + 4) + (4 + 1)
         + ((64 + 1) * 16 + 16) + (16 * 80 + 80) + (16 * 80 + 80),
     ),
+    # Stacked convolutions (tiny): 9-wide over counts and mask, two halving levels of 4 filters, a final
+    # halving to 8 positions; thickness fed into the composition branch; with the presence head.
+    "xps_cnn_deep": (
+        models.xps_cnn,
+        {"points": 64, "variant": "deep", "filters": 2, "block_filters": (4, 4), "hidden_units": (16,),
+         "thickness_units": 4, "composition_activation": "normalized_softplus", "head_dropout": 0.15,
+         "thickness_max": 1.0, "predict_presence": True},
+        _spectra(8, 64, presence=True),
+        {"composition": "categorical_crossentropy", "thickness": "mse", "presence": "binary_crossentropy"},
+        {"composition": (8, 80), "thickness": (8, 1), "presence": (8, 80)},
+        (9 * 2 * 2 + 2) + (5 * 2 * 4 + 4) + (5 * 4 * 4 + 4) + (32 * 4 + 4) + (4 + 1)
+        + ((32 + 1) * 16 + 16) + (16 * 80 + 80) + (16 * 80 + 80),
+    ),
     "xps_cnn_multi_kernel": (
         models.xps_cnn,
         {"points": 64, "filters": 2, "kernel_sizes": (3, 5), "denoising_units": 32, "hidden_units": (8,),
@@ -342,6 +355,8 @@ def test_every_registered_builder_is_covered():
         (models.xps_cnn, {"variant": "lstm"}, "variant"),
         (models.xps_cnn, {"kernel_sizes": ()}, "kernel_sizes"),
         (models.xps_cnn, {"points": 2, "pool_size": 4}, "pool_size"),
+        (models.xps_cnn, {"variant": "deep", "points": 16, "block_filters": (4, 4, 4, 4)}, "block_filters"),
+        (models.xps_cnn, {"variant": "deep", "block_filters": (4, 0)}, "block_filters"),
         (models.xps_cnn, {"thickness_max": 0}, "thickness_max"),
         (models.xps_cnn, {"predict_presence": "yes"}, "predict_presence"),
         (models.xps_cnn, {"composition_activation": "relu"}, "composition_activation"),

@@ -14,11 +14,13 @@ from mlkit.layers import MeasuredMask, SumNormalization
 from mlkit.models.registry import register_builder
 from mlkit.validation import check_choice, check_positive_int, check_rate, check_units, check_vector
 
-VARIANTS = ("seeded", "multi_kernel", "drera")
+VARIANTS = ("seeded", "multi_kernel", "drera", "deep")
 COMPOSITION_ACTIVATIONS = ("softmax", "normalized_sigmoid", "normalized_softplus")
 SEEDED_KERNEL_SIZES = (41,)
 MULTI_KERNEL_SIZES = (7, 11, 21, 41, 81)
 DRERA_KERNEL_SIZES = (11, 21, 41)
+DEEP_KERNEL_SIZES = (9,)
+DEEP_BLOCK_FILTERS = (32, 32, 32)
 
 
 @register_builder
@@ -31,6 +33,7 @@ def xps_cnn(
     merge_filters=4,
     merge_kernel_size=5,
     pool_size=4,
+    block_filters=DEEP_BLOCK_FILTERS,
     denoising_units=0,
     hidden_units=(256,),
     thickness_units=100,
@@ -62,6 +65,13 @@ def xps_cnn(
     fed into the composition branch (their paper: one Dense of 2000 units, dropout 0.15; pass
     hidden_units=(2000,), head_dropout=0.15, composition_activation="normalized_sigmoid").
 
+    "deep" stacks convolutions instead of widening one layer: Conv1D(`filters`, kernel_sizes[0],
+    default 9) on the full grid, then per entry of `block_filters` AveragePooling1D(2) → Conv1D(that
+    many, `merge_kernel_size`), then AveragePooling1D(2); heads as in "drera" (thickness fed into the
+    composition branch). Each level halves the grid, so the last convolution sees 8× the span of
+    the first one with only a few times its cost: a nonlinear reading of each peak against its own
+    background, which one convolution layer of 2–4 filters cannot give.
+
     `predict_presence` adds a presence head (Dense `classes` sigmoid on the composition branch's last
     hidden layer), trained with binary cross-entropy on "present at ≥ 1 at.%": the detection decision,
     apart from the fractions (see `mlkit.xps.metrics.reported_composition`).
@@ -82,13 +92,17 @@ def xps_cnn(
     filters = check_positive_int("filters", filters)
     if kernel_sizes is None:
         kernel_sizes = {"seeded": SEEDED_KERNEL_SIZES, "multi_kernel": MULTI_KERNEL_SIZES,
-                        "drera": DRERA_KERNEL_SIZES}[variant]
+                        "drera": DRERA_KERNEL_SIZES, "deep": DEEP_KERNEL_SIZES}[variant]
     kernel_sizes = check_units("kernel_sizes", kernel_sizes)
     if not kernel_sizes:
         raise ValueError("`kernel_sizes` must name at least one kernel size.")
     merge_filters = check_positive_int("merge_filters", merge_filters)
     merge_kernel_size = check_positive_int("merge_kernel_size", merge_kernel_size)
     pool_size = check_positive_int("pool_size", pool_size)
+    block_filters = check_units("block_filters", block_filters)
+    if variant == "deep" and points < 2 ** (len(block_filters) + 1):
+        raise ValueError(f"`points` ({points}) is too short for {len(block_filters)} `block_filters` levels "
+                         f"(each halves the grid).")
     if denoising_units != 0:
         denoising_units = check_positive_int("denoising_units", denoising_units)
     hidden_units = check_units("hidden_units", hidden_units)
@@ -120,6 +134,12 @@ def xps_cnn(
     x = keras.layers.Reshape((length, channels), name="channels")(x)
     if variant == "seeded":
         x = keras.layers.Conv1D(filters, kernel_sizes[0], padding="same", activation="relu", name="conv")(x)
+    elif variant == "deep":
+        x = keras.layers.Conv1D(filters, kernel_sizes[0], padding="same", activation="relu", name="conv")(x)
+        for index, width in enumerate(block_filters):
+            x = keras.layers.AveragePooling1D(2, name=f"block{index + 1}_pool")(x)
+            x = keras.layers.Conv1D(width, merge_kernel_size, padding="same", activation="relu",
+                                    name=f"block{index + 1}_conv")(x)
     else:
         branches = [
             keras.layers.Conv1D(filters, size, padding="same", activation="relu", name=f"conv_k{size}")(x)
@@ -128,7 +148,8 @@ def xps_cnn(
         x = keras.layers.Concatenate(name="concatenate")(branches) if len(branches) > 1 else branches[0]
         x = keras.layers.Conv1D(merge_filters, merge_kernel_size, padding="same", activation="relu",
                                 name="merge_conv")(x)
-    x = keras.layers.AveragePooling1D(pool_size, strides=pool_size, name="pool")(x)
+    final_pool = 2 if variant == "deep" else pool_size
+    x = keras.layers.AveragePooling1D(final_pool, strides=final_pool, name="pool")(x)
     x = keras.layers.Dropout(dropout, name="dropout")(x)
     features = keras.layers.Flatten(name="flatten")(x)
 
@@ -141,7 +162,7 @@ def xps_cnn(
         outputs["thickness"] = keras.layers.Rescaling(float(thickness_max), dtype="float32",
                                                       name="thickness")(thickness_fraction)
     composition = features
-    if variant == "drera" and predict_thickness:  # the overlayer estimate informs the composition
+    if variant in ("drera", "deep") and predict_thickness:  # the overlayer estimate informs the composition
         composition = keras.layers.Concatenate(name="features_and_thickness")([features, thickness_fraction])
     for index, units in enumerate(hidden_units):
         composition = keras.layers.Dense(units, activation="relu", name=f"composition_dense{index + 1}")(composition)

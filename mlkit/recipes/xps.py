@@ -49,12 +49,15 @@ DEFAULTS = {
     "test_size": 5000,  # per-element statistics need thousands (Drera et al. had 534)
     "data_dir": None,  # training shards from `mlkit xps simulate` instead of simulating here
     "simulator": {},  # XPSSimulator settings over SIMULATOR_DEFAULTS, e.g. {"source": "Mg"}
-    # Drera et al.'s network: kernels 11/21/41 → Conv1D(4) → pool → Dense 2000 → 80 scores summed to one,
-    # thickness fed into the composition branch. As fast per step as a 4-filter multi-kernel net
-    # without its 81-wide kernel, and 1.7× faster than the multi-kernel default before it.
-    "variant": "drera",
-    "filters": 2,
-    "hidden_units": [2000],
+    # Stacked convolutions: Conv1D(16, 9) → 3 × (pool 2 → Conv1D(32, 5)) → pool 2 → Dense 1000 → 80 scores
+    # summed to one, thickness fed into the composition branch. Against Drera et al.'s one-level network
+    # (variant "drera", filters 2, hidden_units [2000]; the default before) at this scale, seed 0: F1 0.896
+    # vs 0.878, RMS 11.6 vs 12.6 at.%, 3.04 vs 3.59 Å, in 6 min 26 s vs 6 min 43 s. A fourth level
+    # ([32, 32, 32, 64]) was behind after 8 epochs (validation loss 1.228 vs 1.202).
+    "variant": "deep",
+    "filters": 16,
+    "block_filters": [32, 32, 32],  # "deep" only: one halving level each
+    "hidden_units": [1000],
     "denoising_units": 0,
     # softplus scores grow like the peak areas they read, so their ratios stay linear; sigmoid ones saturate at 1
     # (measured: README, XPS results)
@@ -158,6 +161,7 @@ def _run(run):
             points=simulator.points,
             variant=config["variant"],
             filters=config["filters"],
+            block_filters=config["block_filters"],
             hidden_units=config["hidden_units"],
             denoising_units=config["denoising_units"],
             composition_activation=config["composition_activation"],
