@@ -20,6 +20,7 @@ TINY = {
     "validation_size": 64,
     "test_size": 12,
     "filters": 2,
+    "block_filters": [4, 4, 4],
     "hidden_units": [32],
     "simulator": {"points": 500, "resolution_levels": 2, "shift_levels": 3},
     "uncertainty_samples": 5,
