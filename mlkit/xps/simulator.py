@@ -128,7 +128,8 @@ class XPSSimulator:
         xray_satellites: Kα3,4 replicas of every photoline at 9.8/11.8 eV (Al) or 8.4/10.1 eV (Mg)
             lower binding energy, 6.4/3.2 % (Al) of the line: non-monochromatised sources.
         plasmons: bulk-plasmon loss replicas (one and two plasmons) of every line of the
-            free-electron-like solids (Na, Mg, Al, Si, …; `reference_lines.PLASMONS`).
+            free-electron-like solids (Na, Mg, Al, Si, …; `reference_lines.PLASMONS`), full for the
+            element and fading to none at the top of its chemical-shift range (the compound).
         auger_intensity: "group" (measured Auger features share the intensity of every hole that
             decays into their group, Coster–Kronig transfers included: Ni LMM / Ni 2p3/2 1.2, measured
             1.1 on the Ni metal survey) or "main_line" (the main line's 60 % share of the initial
@@ -420,9 +421,11 @@ class XPSSimulator:
                     line_widths = np.r_[line_widths, *[np.full(carrying.sum(), width) for _, _, width in components]]
                 photo = np.r_[~auger, np.ones(len(centres) - len(lines), bool)]
                 if self.plasmons and symbols[e] in PLASMONS:  # one and two plasmons lost, every line
-                    energy = PLASMONS[symbols[e]]
+                    # free-electron plasmons belong to the metal: they fade towards the compound (Al2O3 shows
+                    # a broad ~23 eV loss instead, part of the drawn background)
+                    energy, share = PLASMONS[symbols[e]], PLASMON_SHARE * (1.0 - toward_compound)
                     centres = np.r_[centres, centres + energy, centres + 2 * energy]
-                    line_areas = np.r_[line_areas, line_areas * PLASMON_SHARE, line_areas * PLASMON_SHARE**2]
+                    line_areas = np.r_[line_areas, line_areas * share, line_areas * share**2]
                     line_widths = np.r_[line_widths, np.full(2 * len(line_widths), PLASMON_WIDTH)]
                     photo = np.r_[photo, photo, photo]
                 if self.xray_satellites:  # photolines only: Auger energies do not follow the photon
