@@ -68,9 +68,10 @@ def xps_cnn(
     "deep" stacks convolutions instead of widening one layer: Conv1D(`filters`, kernel_sizes[0],
     default 9) on the full grid, then per entry of `block_filters` AveragePooling1D(2) → Conv1D(that
     many, `merge_kernel_size`), then AveragePooling1D(2); heads as in "drera" (thickness fed into the
-    composition branch). Each level halves the grid, so the last convolution sees 8× the span of
-    the first one with only a few times its cost: a nonlinear reading of each peak against its own
-    background, which one convolution layer of 2–4 filters cannot give.
+    composition branch). Each level halves the grid, so with three levels the last convolution's taps
+    are 8 bins apart and it reads some 40 bins around each position (24 eV on the recipe's grid) at a
+    fraction of the first layer's cost: a nonlinear reading of each peak against its own background,
+    which one convolution layer of 2–4 filters cannot give.
 
     `predict_presence` adds a presence head (Dense `classes` sigmoid on the composition branch's last
     hidden layer), trained with binary cross-entropy on "present at ≥ 1 at.%": the detection decision,

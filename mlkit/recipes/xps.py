@@ -52,7 +52,7 @@ DEFAULTS = {
     # Stacked convolutions: Conv1D(16, 9) → 3 × (pool 2 → Conv1D(32, 5)) → pool 2 → Dense 1000 → 80 scores
     # summed to one, thickness fed into the composition branch. Against Drera et al.'s one-level network
     # (variant "drera", filters 2, hidden_units [2000]; the default before) at this scale, seed 0: F1 0.896
-    # vs 0.878, RMS 11.6 vs 12.6 at.%, 3.04 vs 3.59 Å, in 6 min 26 s vs 6 min 43 s. A fourth level
+    # vs 0.878, RMS 11.6 vs 12.6 at.%, 3.04 vs 3.59 Å; `make run` 7 min 2 s vs 6 min 43 s. A fourth level
     # ([32, 32, 32, 64]) was behind after 8 epochs (validation loss 1.228 vs 1.202).
     "variant": "deep",
     "filters": 16,

@@ -421,8 +421,8 @@ class XPSSimulator:
                     line_widths = np.r_[line_widths, *[np.full(carrying.sum(), width) for _, _, width in components]]
                 photo = np.r_[~auger, np.ones(len(centres) - len(lines), bool)]
                 if self.plasmons and symbols[e] in PLASMONS:  # one and two plasmons lost, every line
-                    # free-electron plasmons belong to the metal: they fade towards the compound (Al2O3 shows
-                    # a broad ~23 eV loss instead, part of the drawn background)
+                    # free-electron plasmons belong to the metal: they fade towards the compound, whose
+                    # broad losses are left to the drawn background
                     energy, share = PLASMONS[symbols[e]], PLASMON_SHARE * (1.0 - toward_compound)
                     centres = np.r_[centres, centres + energy, centres + 2 * energy]
                     line_areas = np.r_[line_areas, line_areas * share, line_areas * share**2]
