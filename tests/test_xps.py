@@ -555,14 +555,14 @@ def test_xray_satellites_and_plasmons_options():
     # plasmons 15.3 eV above Al 2p: the metal's share (0.25 of the line; ±3 eV holds most of it), none for
     # the compound at the top of Al's shift range (Al2O3-like)
     settings = dict(resolution_levels=1, resolution_range=(1.0, 1.0), shift_levels=3)
-    plain = XPSSimulator(**settings).templates.reshape(3, 80, -1)[:, aluminium]
+    without = XPSSimulator(**settings).templates.reshape(3, 80, -1)[:, aluminium]
     levels = XPSSimulator(**settings, plasmons=True)
     templates = levels.templates.reshape(3, 80, -1)[:, aluminium]
     gained = []
     for level in (0, -1):
         centre = 72.7 + levels.element_shifts(aluminium)[level]
         peak, first = np.abs(energy - centre) < 3, np.abs(energy - centre - 15.3) < 3
-        gained.append((templates[level][first].sum() - plain[level][first].sum()) / templates[level][peak].sum())
+        gained.append((templates[level][first].sum() - without[level][first].sum()) / templates[level][peak].sum())
     assert gained[0] > 0.12 and abs(gained[1]) < 0.005
 
 

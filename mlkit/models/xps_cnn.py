@@ -133,14 +133,8 @@ def xps_cnn(
         channels = 1
     length = denoising_units if (variant != "seeded" and denoising_units) else points
     x = keras.layers.Reshape((length, channels), name="channels")(x)
-    if variant == "seeded":
+    if variant in ("seeded", "deep"):
         x = keras.layers.Conv1D(filters, kernel_sizes[0], padding="same", activation="relu", name="conv")(x)
-    elif variant == "deep":
-        x = keras.layers.Conv1D(filters, kernel_sizes[0], padding="same", activation="relu", name="conv")(x)
-        for index, width in enumerate(block_filters):
-            x = keras.layers.AveragePooling1D(2, name=f"block{index + 1}_pool")(x)
-            x = keras.layers.Conv1D(width, merge_kernel_size, padding="same", activation="relu",
-                                    name=f"block{index + 1}_conv")(x)
     else:
         branches = [
             keras.layers.Conv1D(filters, size, padding="same", activation="relu", name=f"conv_k{size}")(x)
@@ -149,6 +143,11 @@ def xps_cnn(
         x = keras.layers.Concatenate(name="concatenate")(branches) if len(branches) > 1 else branches[0]
         x = keras.layers.Conv1D(merge_filters, merge_kernel_size, padding="same", activation="relu",
                                 name="merge_conv")(x)
+    if variant == "deep":
+        for index, width in enumerate(block_filters):
+            x = keras.layers.AveragePooling1D(2, name=f"block{index + 1}_pool")(x)
+            x = keras.layers.Conv1D(width, merge_kernel_size, padding="same", activation="relu",
+                                    name=f"block{index + 1}_conv")(x)
     final_pool = 2 if variant == "deep" else pool_size
     x = keras.layers.AveragePooling1D(final_pool, strides=final_pool, name="pool")(x)
     x = keras.layers.Dropout(dropout, name="dropout")(x)

@@ -42,8 +42,8 @@ DEFAULTS = {
     **OPTIMIZER_DEFAULTS,
     "epochs": 8,
     "batch_size": 128,  # per replica
-    # 50k spectra (about 6.5 min of `make run` on 2 cores): against 25k, F1 0.878 vs 0.850, RMS 12.6 vs 14.4
-    # at.%, and the NiO reference without the false Al 14.6 at.% (seed 0, measured side by side).
+    # 50k spectra (about 7 min of `make run` on 2 cores). Measured side by side with Drera's network (seed 0):
+    # against 25k, F1 0.878 vs 0.850, RMS 12.6 vs 14.4 at.%, and the NiO reference without the false Al 14.6 at.%.
     "train_size": 50_000,
     "validation_size": 2_500,
     "test_size": 5000,  # per-element statistics need thousands (Drera et al. had 534)
