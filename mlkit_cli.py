@@ -186,6 +186,9 @@ def build_parser():
                           help="abscissa of plain two-column text whose header does not say (default binding); "
                                "instrument formats state it themselves")
     quantify.add_argument("--threshold", type=float, default=1.0, help="list elements at or above this at.%%")
+    quantify.add_argument("--refine", action="store_true",
+                          help="also print the answer refined by fitting the simulator to each spectrum for the "
+                               "elements the model proposes (seconds per spectrum; see README)")
     quantify.add_argument("--plot", metavar="DIR", help="save one PNG per spectrum into DIR")
     quantify.add_argument("--overwrite", action="store_true", help="replace existing plots in DIR")
     return parser

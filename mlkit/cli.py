@@ -273,6 +273,7 @@ def _xps_predict(args):
         fractions, spreads, thickness = model.predict_with_uncertainty(inputs)
     else:
         (fractions, thickness), spreads = model.predict(inputs), None
+    refined = model.refine(inputs)[0] if args.refine else None
     position = 0
     for path, prepared in zip(args.spectra, files):
         print(f"{path}")
@@ -287,6 +288,9 @@ def _xps_predict(args):
                 print(f"  note: {note}")
             _print_quantification(fractions[position], None if thickness is None else thickness[position],
                                   model.elements, args.threshold, None if spreads is None else spreads[position])
+            if refined is not None:
+                print("  refined by a full-spectrum fit of the simulator (its elements from the answer above):")
+                _print_quantification(refined[position], None, model.elements, args.threshold)
             position += 1
     if targets:
         from mlkit.xps.overlay import simulated_prediction

@@ -25,6 +25,7 @@ TINY = {
     "simulator": {"points": 500, "resolution_levels": 2, "shift_levels": 3},
     "uncertainty_samples": 5,
     "baseline_size": 12,
+    "refine_workers": 1,  # the process pool is covered by tests/test_xps_refinement.py
     "fresh_data": True,  # the arrays path is covered by test_recipe_trains_from_simulated_shards
 }
 
@@ -55,7 +56,9 @@ def test_recipe_writes_metrics_report_plots_and_export(run_directory):
         for key in ("detection_f1", "quantification_mae_at_percent", "quantification_rms_at_percent",
                     "spectra_per_second"):
             assert np.isfinite(results[key]), key
-    assert set(metrics["side_by_side"]) == {"CNN", "Peak areas", "NNLS"}
+    assert set(metrics["side_by_side"]) == {"CNN", "Peak areas", "NNLS", "CNN + fit"}
+    assert metrics["refined"]["spectra"] == 12 and set(metrics["refined"]) == {"spectra", "CNN", "CNN + fit"}
+    assert np.isfinite(metrics["refined"]["CNN + fit"]["quantification_rms_at_percent"])
     assert "thickness_mae_angstrom" not in metrics["side_by_side"]["Peak areas"]  # it gives none
     assert np.isfinite(metrics["side_by_side"]["NNLS"]["thickness_mae_angstrom"])
     assert {"shift +2 eV", "window 30–1000 eV"} <= set(metrics["robustness"])
@@ -64,11 +67,12 @@ def test_recipe_writes_metrics_report_plots_and_export(run_directory):
     # every survey block of the shipped real files is answered, with its block name
     labels = [result["label"] for result in metrics["development_files"]]
     assert len(labels) == 5 and any("[block 3/4 'Survey', sample 'NiO']" in label for label in labels)
+    assert [result["label"] for result in metrics["development_files_refined"]] == labels
     assert json.loads((out / "metrics.json").read_text()) == metrics
     report = (out / "report.md").read_text()
     assert metrics["train_size"] == 2 * (400 // 128) * 128  # fresh spectra: train_size per epoch, whole batches
     for text in ("| detection F1 |", "Peak areas", "NNLS", "Robustness", "Real development files", "Monte-Carlo",
-                 "fresh spectra"):
+                 "fresh spectra", "refined by a full-spectrum fit", "refined by the full-spectrum fit"):
         assert text in report, text
     for plot in ("examples", "parity", "element_errors", "thickness", "learning_curves"):
         assert (out / "plots" / f"{plot}.png").is_file(), plot
@@ -124,6 +128,18 @@ def test_predict_with_an_ensemble_averages_the_models(run_directory, measured):
     assert single.returncode == 0 and both.returncode == 0, both.stderr[-2000:]
     assert "ensemble of 2 models" in both.stdout
     assert _elements(both.stdout) == _elements(single.stdout)  # a model averaged with itself answers as itself
+
+
+@pytest.mark.slow
+def test_predict_refine_adds_the_fitted_answer(run_directory, measured):
+    out, _ = run_directory
+    folder, _, _ = measured
+    result = run_cli("xps", "predict", out, folder / "sample.csv", "--refine")
+    assert result.returncode == 0, result.stderr[-2000:]
+    answer, refined = result.stdout.split("  refined by a full-spectrum fit")
+    assert _elements(answer) and _elements(refined)
+    total = sum(float(value) for _, value in _elements(refined))  # the rows at ≥ 1 at.%
+    assert 90 <= total <= 100.5, result.stdout
 
 
 @pytest.mark.slow
@@ -241,6 +257,14 @@ def test_simulate_rejects_bad_settings(tmp_path, capsys):
         error = capsys.readouterr().err
         assert error.count("\n") == 1 and error.startswith("mlkit: error:"), error
         assert not (tmp_path / "bad").exists()
+
+
+@pytest.mark.parametrize("change, match", [({"refine_size": 0}, "`refine_size`"),
+                                           ({"refine_workers": 1.5}, "`refine_workers`")])
+def test_recipe_refuses_bad_refinement_settings(tmp_path, change, match):
+    with pytest.raises(ValueError, match=match):
+        get_recipe("xps").run({**TINY, **change, "out": str(tmp_path / "run")})
+    assert not (tmp_path / "run" / "metrics.json").exists()
 
 
 @pytest.mark.slow

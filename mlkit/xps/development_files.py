@@ -40,15 +40,19 @@ class DevelopmentResult:
     implausible: dict  # element → fraction, for elements the sample cannot contain at ≥ 3 at.%
 
 
-def quantify_development_files(model, uncertainty=None):
+def quantify_development_files(model, uncertainty=None, refine=False):
     """Every survey block of the shipped files, quantified by an `XPSModel`.
 
     `uncertainty`: optional function (inputs) → (mean fractions, standard deviations).
+    `refine`: report the answer refined by the full-spectrum fit (`XPSModel.refine`) instead.
     """
     blocks = [block for path in sorted(FOLDER.glob("*.vms")) for block in model.prepare_file(path)
               if not block.skipped]
     inputs = np.stack([block.input for block in blocks])
-    if uncertainty is None:
+    if refine:
+        fractions, thickness = model.refine(inputs)[0], model.predict(inputs)[1]
+        spread = np.full_like(fractions, np.nan)
+    elif uncertainty is None:
         fractions, thickness = model.predict(inputs)
         spread = np.full_like(fractions, np.nan)
     else:

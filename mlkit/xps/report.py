@@ -109,11 +109,11 @@ def write_report(path, title, results, notes=(), plots=()):
     write_text(path, "\n".join(lines))
 
 
-def development_table(results):
+def development_table(results, title="Real development files"):
     """Markdown section: predictions on the shipped real surveys beside what is known of each sample."""
     from mlkit.xps.development_files import MIN_IMPLAUSIBLE, nickel_fraction
 
-    lines = ["", "## Real development files", "",
+    lines = ["", f"## {title}", "",
              "Every survey block of the real files in `mlkit/xps/development/` (C 1s referenced as in "
              "`mlkit xps predict`). Composition of the substrate under the adventitious-carbon overlayer, "
              f"elements ≥ 1 at.%; **bold**: an element the sample cannot contain at ≥ {100 * MIN_IMPLAUSIBLE:g} at.%.",

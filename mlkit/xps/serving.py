@@ -129,6 +129,14 @@ class XPSModel:
         _, spread, _ = mc_dropout(self.served.sample, spectra, samples)
         return fractions, calibrated(spread, self.uncertainty_scale, fractions), thickness
 
+    def refine(self, spectra, workers=1):
+        """(fractions (n, 80), significance (n, 80)): the answer refined by fitting the simulator to each
+        spectrum for the elements the network proposes (`mlkit.xps.refinement.refine`)."""
+        from mlkit.xps.refinement import refine
+
+        spectra = np.asarray(spectra, "float32")
+        return refine(self.served.predict(spectra), spectra, self.simulator, workers=workers)
+
     def predict(self, spectra):
         """(fractions (n, 80), thickness (n,) Å or None) for prepared spectra."""
         outputs = self.served.predict(np.asarray(spectra, "float32"))

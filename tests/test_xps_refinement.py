@@ -1,0 +1,114 @@
+"""The full-spectrum fit that refines the CNN's answer (`mlkit.xps.refinement`)."""
+
+import numpy as np
+import pytest
+
+from mlkit.xps import XPSSimulator, physics, quantification_metrics
+from mlkit.xps.preparation import UNMEASURED, network_input
+from mlkit.xps.refinement import SpectrumFit, candidate_elements, refine
+
+
+@pytest.fixture(scope="module")
+def surveys():
+    """Small-grid spectra with plenty of counts: 1–3 elements, every nuisance drawn."""
+    simulator = XPSSimulator(points=500, resolution_levels=2, shift_levels=3, counts_range=(1e7, 1e7),
+                             max_elements=3, charging_shift_max=1.0, transmission_exponent_range=(0.2, 0.9))
+    spectra, fractions, thickness = simulator.sample(12, seed=3)
+    return simulator, spectra, fractions, thickness
+
+
+def test_fit_recovers_the_composition_for_the_true_elements(surveys):
+    simulator, spectra, fractions, thickness = surveys
+    found, _, significance = SpectrumFit(simulator).fit().quantify(spectra, fractions > 0)
+    metrics = quantification_metrics(fractions, found)
+    assert metrics["quantification_rms_at_percent"] < 1.5, metrics
+    np.testing.assert_allclose(found.sum(axis=1), 1.0, rtol=1e-5)
+    assert np.isnan(significance[fractions == 0]).all() and (significance[fractions > 0.05] > 100).all()
+
+
+def test_fit_ignores_unmeasured_bins(surveys):
+    simulator, spectra, fractions, _ = surveys
+    measured = simulator.binding_energy >= 150.0
+    cut = network_input(np.where(measured, spectra, 0.0), np.broadcast_to(measured, spectra.shape))
+    assert (cut[:, ~measured] == UNMEASURED).all()
+    rows = [i for i in range(len(spectra)) if fractions[i, physics.element_index("Li")] == 0][:6]  # Li 1s is at 55 eV
+    found, _, _ = SpectrumFit(simulator).fit().quantify(cut[rows], fractions[rows] > 0)
+    assert quantification_metrics(fractions[rows], found)["quantification_rms_at_percent"] < 3.0
+
+
+def test_an_absent_candidate_gets_little_support(surveys):
+    simulator, spectra, fractions, _ = surveys
+    row = int(np.argmax((fractions > 0).sum(axis=1)))  # a spectrum with several elements
+    present = np.flatnonzero(fractions[row])
+    absent = next(e for e in map(physics.element_index, ("Au", "Cu", "Zn")) if fractions[row, e] == 0)
+    result = SpectrumFit(simulator).fit().fit_one(spectra[row], np.r_[present, absent])
+    assert result["fractions"][-1] < 0.01 and result["significance"][-1] < 100
+    assert (result["significance"][:-1] > 100).all() and np.isclose(result["fractions"].sum(), 1.0)
+    for name in SpectrumFit.NUISANCES:
+        assert np.isfinite(result[name]), name
+
+
+def test_refine_keeps_confident_elements_and_drops_unsupported_weak_ones(surveys):
+    simulator, spectra, fractions, thickness = surveys
+    gold, copper = physics.element_index("Au"), physics.element_index("Cu")
+    rows = [i for i in range(len(spectra)) if fractions[i, gold] == 0 and fractions[i, copper] == 0][:4]
+    presence = np.where(fractions[rows] > 0, 0.9, 0.0).astype("float32")
+    presence[:, gold] = 0.3  # a weak candidate that is not there
+    outputs = {"composition": fractions[rows], "presence": presence, "thickness": thickness[rows, None]}
+    refined, significance = refine(outputs, spectra[rows], simulator)
+    assert (refined[:, gold] == 0).all() and np.isfinite(significance[:, gold]).all()
+    assert np.isnan(significance[:, copper]).all()  # never a candidate
+    assert quantification_metrics(fractions[rows], refined)["quantification_rms_at_percent"] < 1.5
+
+
+def test_candidates_come_from_the_presence_head():
+    composition = np.array([[0.7, 0.3, 0.0], [0.2, 0.2, 0.6]], "float32")
+    presence = np.array([[0.9, 0.05, 0.2], [0.0, 0.0, 0.0]], "float32")
+    proposed = candidate_elements({"composition": composition, "presence": presence}, threshold=0.1)
+    np.testing.assert_array_equal(proposed, [[True, False, True], [False, False, True]])  # ≥ its largest fraction
+    np.testing.assert_array_equal(candidate_elements({"composition": composition}), composition >= 0.01)
+
+
+def test_workers_give_the_same_answer(surveys):
+    simulator, spectra, fractions, _ = surveys
+    fitter = SpectrumFit(simulator, passes=1, max_evaluations=40).fit()
+    one = fitter.quantify(spectra[:3], fractions[:3] > 0)
+    two = fitter.quantify(spectra[:3], fractions[:3] > 0, workers=2)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("change, match", [
+    ({"simulator": "Al"}, "`simulator`"),
+    ({"passes": 0}, "`passes`"),
+    ({"max_evaluations": 2.5}, "`max_evaluations`"),
+])
+def test_bad_settings_are_refused(surveys, change, match):
+    simulator = surveys[0]
+    with pytest.raises(ValueError, match=match):
+        SpectrumFit(**{"simulator": simulator, **change}).fit()
+
+
+def test_bad_inputs_are_refused(surveys):
+    simulator, spectra, fractions, _ = surveys
+    fitter = SpectrumFit(simulator).fit()
+    with pytest.raises(ValueError, match="`spectra`"):
+        fitter.quantify(spectra[:, :100], fractions > 0)
+    with pytest.raises(ValueError, match="`candidates`"):
+        fitter.quantify(spectra, fractions)  # fractions, not a boolean mask
+    with pytest.raises(ValueError, match="`candidates`"):
+        fitter.quantify(spectra[:1], np.zeros((1, 80), bool))
+    with pytest.raises(ValueError, match="`thickness`"):
+        fitter.quantify(spectra, fractions > 0, thickness=[1.0])
+    with pytest.raises(ValueError, match="`workers`"):
+        fitter.quantify(spectra, fractions > 0, workers=0)
+    with pytest.raises(ValueError, match="`elements`"):
+        fitter.fit_one(spectra[0], [80])
+    with pytest.raises(ValueError, match="`spectrum`"):
+        fitter.fit_one(np.full(simulator.points, UNMEASURED), [0])
+    with pytest.raises(ValueError, match="`threshold`"):
+        candidate_elements({"composition": fractions}, threshold=1.0)
+    with pytest.raises(ValueError, match="`min_significance`"):
+        refine({"composition": fractions}, spectra, simulator, min_significance=-1)
+    with pytest.raises(ValueError, match="not fitted|fit"):
+        SpectrumFit(simulator).quantify(spectra, fractions > 0)
