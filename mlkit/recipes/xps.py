@@ -81,9 +81,10 @@ DEFAULTS = {
     "baseline": True,  # the peak-area method and NNLS, side by side with the CNN…
     "baseline_size": 200,  # …on the first this many test spectra (NNLS takes ~0.3 s per spectrum)
     # The CNN's answer refined by fitting the simulator to each spectrum for the elements it proposes
-    # (`mlkit.xps.refinement`), on the first refine_size test spectra (~0.2 s per spectrum on 2 cores)
+    # (`mlkit.xps.refinement`), on the first refine_size test spectra (0.26–0.29 s per spectrum on 2 cores;
+    # 500 made `make run` 9 min 6 s, too close to 15 min on a slower host)
     "refine": True,
-    "refine_size": 500,
+    "refine_size": 200,
     "refine_workers": None,  # processes for the fit; None: the CPU count, at most 4
     "fresh_data": False,  # new simulated spectra every batch (train_size per epoch) instead of a fixed set
     "full": False,
