@@ -61,6 +61,26 @@ def test_refine_keeps_confident_elements_and_drops_unsupported_weak_ones(surveys
     assert quantification_metrics(fractions[rows], refined)["quantification_rms_at_percent"] < 1.5
 
 
+def test_refine_answers_when_only_unsupported_elements_carry_the_fit(surveys, monkeypatch):
+    simulator, spectra, fractions, thickness = surveys
+    row = int(np.argmax(fractions.max(axis=1) < 1))  # several elements
+    present = np.flatnonzero(fractions[row])
+
+    def quantify(self, spectra, candidates, thickness=None, progress=False, workers=1):
+        found = np.zeros(candidates.shape, "float32")
+        found[0, present] = 1.0 / len(present)
+        support = np.where(candidates, 0.0, np.nan).astype("float32")  # nothing is needed
+        return found, thickness, support
+
+    monkeypatch.setattr(SpectrumFit, "quantify", quantify)
+    presence = np.where(fractions[row:row + 1] > 0, 0.3, 0.0).astype("float32")
+    absent = next(e for e in map(physics.element_index, ("Au", "Cu", "Zn")) if fractions[row, e] == 0)
+    presence[0, absent] = 0.9  # the one confident element, fitted at zero
+    outputs = {"composition": fractions[row:row + 1], "presence": presence, "thickness": thickness[row:row + 1, None]}
+    refined, _ = refine(outputs, spectra[row:row + 1], simulator)
+    assert np.isfinite(refined).all() and np.isclose(refined.sum(), 1.0) and refined[0, present[0]] == 1.0
+
+
 def test_candidates_come_from_the_presence_head():
     composition = np.array([[0.7, 0.3, 0.0], [0.2, 0.2, 0.6]], "float32")
     presence = np.array([[0.9, 0.05, 0.2], [0.0, 0.0, 0.0]], "float32")

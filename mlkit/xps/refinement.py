@@ -57,9 +57,9 @@ def refine(outputs, spectra, simulator, candidate_threshold=CANDIDATE_THRESHOLD,
     confident = (np.asarray(outputs["presence"]) >= 0.5 if "presence" in outputs
                  else np.asarray(outputs["composition"]) >= 0.01)
     keep = candidates & (confident | (significance >= min_significance))  # NaN compares False
-    empty = ~keep.any(axis=1)  # a spectrum keeps at least its largest fitted element
-    keep[empty, np.argmax(fractions[empty], axis=1)] = True
     kept = np.where(keep, fractions, 0.0)
+    empty = ~(kept.sum(axis=1) > 0)  # nothing kept, or only elements fitted at zero: keep the largest fitted
+    kept[empty, np.argmax(fractions[empty], axis=1)] = fractions[empty].max(axis=1)
     return (kept / kept.sum(axis=1, keepdims=True)).astype("float32"), significance
 
 
