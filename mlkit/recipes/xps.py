@@ -375,39 +375,41 @@ def _run(run):
                           stochastic=("model",) if scale is not None else ())
 
 
-def _baseline(run, method, estimator, simulator, spectra):
-    """A classical method on the test spectra, kept in the run so a resumed run does not redo it."""
-    path = run.path / f"baseline_{method.lower().replace(' ', '_')}.npz"
+def _kept_in_run(path, count, compute):
+    """`compute()`'s arrays (with its time in seconds) for `count` test spectra, kept at `path` in the run
+    so a resumed run does not redo them."""
     if path.is_file():
         with np.load(path, allow_pickle=False) as saved:
-            if saved["fractions"].shape[0] == len(spectra):
-                return saved["fractions"], saved["thickness"], float(saved["seconds"])
+            if saved["fractions"].shape[0] == count:
+                return {key: saved[key] for key in saved.files}, float(saved["seconds"])
     started = time.perf_counter()
-    with Progress(f"preparing the {method} baseline"):
-        baseline = estimator(simulator).fit()
-    found, found_thickness = baseline.quantify(spectra, progress=True)
+    arrays = compute()
     seconds = time.perf_counter() - started
     with atomic_path(path) as temporary:
         with open(temporary, "wb") as handle:
-            np.savez(handle, fractions=found, thickness=found_thickness, seconds=seconds)
-    return found, found_thickness, seconds
+            np.savez(handle, **arrays, seconds=seconds)
+    return arrays, seconds
+
+
+def _baseline(run, method, estimator, simulator, spectra):
+    """A classical method on the test spectra: (fractions, thickness, seconds)."""
+    def compute():
+        with Progress(f"preparing the {method} baseline"):
+            baseline = estimator(simulator).fit()
+        found, found_thickness = baseline.quantify(spectra, progress=True)
+        return {"fractions": found, "thickness": found_thickness}
+
+    path = run.path / f"baseline_{method.lower().replace(' ', '_')}.npz"
+    arrays, seconds = _kept_in_run(path, len(spectra), compute)
+    return arrays["fractions"], arrays["thickness"], seconds
 
 
 def _refinement(run, config, simulator, spectra, outputs):
-    """The CNN's answers refined by the full-spectrum fit, kept in the run so a resumed run does not redo it."""
-    path = run.path / "refinement.npz"
-    if path.is_file():
-        with np.load(path, allow_pickle=False) as saved:
-            if saved["fractions"].shape[0] == len(spectra):
-                return saved["fractions"], float(saved["seconds"])
+    """The CNN's answers refined by the full-spectrum fit: (fractions, seconds)."""
     workers = config["refine_workers"] or min(os.cpu_count() or 1, 4)
-    started = time.perf_counter()
-    found, _ = refine(outputs, spectra, simulator, workers=workers, progress=True)
-    seconds = time.perf_counter() - started
-    with atomic_path(path) as temporary:
-        with open(temporary, "wb") as handle:
-            np.savez(handle, fractions=found, seconds=seconds)
-    return found, seconds
+    arrays, seconds = _kept_in_run(run.path / "refinement.npz", len(spectra), lambda: {
+        "fractions": refine(outputs, spectra, simulator, workers=workers, progress=True)[0]})
+    return arrays["fractions"], seconds
 
 
 def _robustness(model, simulator, spectra, true_fractions, true_thickness):

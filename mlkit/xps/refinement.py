@@ -92,7 +92,8 @@ class SpectrumFit(Estimator):
         Range of each continuous nuisance (thickness Å, transmission exponent, Tougaard strength,
         extra background strength, its length eV, charging shift eV); equal ends hold it fixed.
 
-    `quantify(spectra, candidates)` returns the fractions (n, 80) and thickness (n,);
+    `quantify(spectra, candidates)` returns the fractions (n, 80), thickness (n,) and each candidate's
+    support (n, 80; NaN elsewhere);
     `fit_one(spectrum, elements)` one spectrum's answer with its fitted nuisances.
     """
 
@@ -127,7 +128,8 @@ class SpectrumFit(Estimator):
 
     # -- many spectra ------------------------------------------------------------------------
     def quantify(self, spectra, candidates, thickness=None, progress=False, workers=1):
-        """(fractions (n, 80), thickness (n,) Å) of network-input spectra (`preparation.network_input`).
+        """(fractions (n, 80), thickness (n,) Å, significance (n, 80), NaN for non-candidates) of
+        network-input spectra (`preparation.network_input`).
 
         `candidates` (n, 80) bool names each spectrum's elements (e.g. `candidate_elements`);
         `thickness` (n,) starts the fit (default: mid-range); `workers` > 1 fits in that many processes.
@@ -169,9 +171,10 @@ class SpectrumFit(Estimator):
                     settings = (self.simulator.get_config(), self.get_params(deep=False))
                     futures = [pool.submit(_fit_chunk, settings, chunk) for chunk in chunks if chunk]
                     for future in concurrent.futures.as_completed(futures):
-                        for i, row, t, support in future.result():
+                        answers = future.result()
+                        for i, row, t, support in answers:
                             fractions[i], fitted_thickness[i], significance[i] = row, t, support
-                        reporter.update(len(future.result()))
+                        reporter.update(len(answers))
         return fractions, fitted_thickness, significance
 
     def _fit_job(self, job):
@@ -207,10 +210,17 @@ class SpectrumFit(Estimator):
         span = np.where(high > low, high - low, 1.0)
         free = high > low
 
-        def solve(values, shifts, level):
+        target = observed * weights
+
+        def weighted_design(values, shifts, level):
+            """The measured bins' columns, each scaled to a maximum of 1 (NNLS conditioning), then weighted."""
             design = self._design(elements, shifts, level, values)[:, measured].T
             norm = np.maximum(design.max(axis=0), 1e-30)
-            amplitudes, residual = optimize.nnls(design / norm * weights[:, None], observed * weights)
+            return design / norm * weights[:, None], norm
+
+        def solve(values, shifts, level):
+            design, norm = weighted_design(values, shifts, level)
+            amplitudes, residual = optimize.nnls(design, target)
             return residual**2, amplitudes / norm
 
         def cost(unit, shifts, level):  # unit: the free nuisances scaled to [0, 1]
@@ -235,15 +245,12 @@ class SpectrumFit(Estimator):
                                           bounds=[(0.0, 1.0)] * int(free.sum()),
                                           options={"xtol": 1e-3, "ftol": 1e-6, "maxfev": self.max_evaluations})
                 values[free] = low[free] + np.clip(found.x, 0.0, 1.0) * span[free]
-        design = self._design(elements, shifts, level, values)[:, measured].T
-        norm = np.maximum(design.max(axis=0), 1e-30)
-        design = design / norm * weights[:, None]
-        amplitudes, residual = optimize.nnls(design, observed * weights)
+        design, norm = weighted_design(values, shifts, level)
+        amplitudes, residual = optimize.nnls(design, target)
         residual = residual**2
         # each element's support: how much worse the fit gets without it (nuisances held), in units of
         # the residual per degree of freedom (an F-like ratio; large = the spectrum needs the element)
         dof = max(len(observed) - len(elements) - int(free.sum()), 1)
-        target = observed * weights
         without = [optimize.nnls(np.delete(design, j, axis=1), target)[1] ** 2 if len(elements) > 1
                    else float(target @ target) for j in range(len(elements))]  # nnls crashes on 0 columns
         significance = (np.array(without) - residual) / max(residual / dof, 1e-300)
