@@ -62,6 +62,15 @@ def test_recipe_writes_metrics_report_plots_and_export(run_directory):
     assert "thickness_mae_angstrom" not in metrics["side_by_side"]["Peak areas"]  # it gives none
     assert np.isfinite(metrics["side_by_side"]["NNLS"]["thickness_mae_angstrom"])
     assert {"shift +2 eV", "window 30–1000 eV"} <= set(metrics["robustness"])
+    # the oracle beside the CNN and its refinement on the same test spectra; recall per evidence class
+    information = metrics["information_limit"]
+    assert information["spectra"] == 12 and set(information["recall"]) == {"CNN", "CNN + fit"}
+    assert {"oracle, every true element", "oracle, Δχ² ≥ 25", "CNN", "CNN + fit"} <= set(information["methods"])
+    recorded = json.loads((out / "config.json").read_text())
+    truth = XPSSimulator.from_config(recorded["simulator_settings"]).sample_parameters(
+        12, seed=(recorded["seed"], 2)).fractions()
+    assert sum(row["present"] for row in information["recall"]["CNN"]) == (truth >= 0.01).sum()  # each counted once
+    assert information["recall"]["CNN"][-1]["high"] is None  # the open class, as strict JSON
     scale, slope, floor = metrics["uncertainty"]["scale"]
     assert scale >= 0 and slope >= 0 and floor >= 0 and 0 <= metrics["uncertainty"]["test_coverage_2sigma"] <= 1
     # every survey block of the shipped real files is answered, with its block name
@@ -72,7 +81,8 @@ def test_recipe_writes_metrics_report_plots_and_export(run_directory):
     report = (out / "report.md").read_text()
     assert metrics["train_size"] == 2 * (400 // 128) * 128  # fresh spectra: train_size per epoch, whole batches
     for text in ("| detection F1 |", "Peak areas", "NNLS", "Robustness", "Real development files", "Monte-Carlo",
-                 "fresh spectra", "refined by a full-spectrum fit", "refined by the full-spectrum fit"):
+                 "fresh spectra", "refined by a full-spectrum fit", "refined by the full-spectrum fit",
+                 "What the spectra allow", "| oracle, Δχ² ≥ 100 |"):
         assert text in report, text
     for plot in ("examples", "parity", "element_errors", "thickness", "learning_curves"):
         assert (out / "plots" / f"{plot}.png").is_file(), plot

@@ -31,6 +31,7 @@ from mlkit.xps import (
     simulated_dataset,
 )
 from mlkit.xps.development_files import quantify_development_files
+from mlkit.xps.information import information_limit, recall_by_detectability
 from mlkit.xps.metrics import reported_fractions
 from mlkit.xps.peak_areas import PeakAreaQuantification
 from mlkit.xps.preparation import UNMEASURED
@@ -92,7 +93,8 @@ DEFAULTS = {
 FRESH_SEED_OFFSET = 1_000_003
 UNCERTAINTY_CALIBRATION = 1000  # validation spectra that set the σ calibration
 UNCERTAINTY_CHECK = 1000  # test spectra on which its coverage is measured
-ROBUSTNESS_SPECTRA = 2000  # test spectra shifted and cut for the robustness table  # the fresh batches' seeds, apart from the validation and test seeds
+ROBUSTNESS_SPECTRA = 2000  # test spectra shifted and cut for the robustness table
+INFORMATION_SPECTRA = 1000  # test spectra the oracle of `mlkit.xps.information` answers (about 10 s)  # the fresh batches' seeds, apart from the validation and test seeds
 # What real surveys need beyond the simulator's physics defaults (measured on the shipped real files,
 # see README): scans of any window covering BE 30–1000 eV (unmeasured bins masked); residual charging
 # after C 1s referencing (±1.5 eV) plus the scatter of adventitious C 1s; survey-scan line widths up to
@@ -239,11 +241,12 @@ def _run(run):
                                                       found_thickness)
             compared[method]["spectra_per_second"] = len(found) / seconds
             fractions[method], thickness[method] = found, found_thickness
-    refined = {}
+    refined, refined_fractions = {}, None
     if config["refine"]:
         rows = slice(0, min(len(spectra), config["refine_size"]))
-        found, seconds = _refinement(run, config, simulator, spectra[rows], {key: value[rows] for key, value in
+        refined_fractions, seconds = _refinement(run, config, simulator, spectra[rows], {key: value[rows] for key, value in
                                                                               predicted.items()})
+        found = refined_fractions
         refined = {
             "spectra": rows.stop,
             "CNN": quantification_metrics(true_fractions[rows], fractions["CNN"][rows], true_thickness[rows],
@@ -260,6 +263,7 @@ def _run(run):
             compared["CNN + fit"]["spectra_per_second"] = refined["CNN + fit"]["spectra_per_second"]
             if within == subset:
                 fractions["CNN + fit"], thickness["CNN + fit"] = found[within], thickness["CNN"][within]
+    information = _information(simulator, config, fractions["CNN"], refined_fractions)
     robust = slice(0, min(len(spectra), ROBUSTNESS_SPECTRA))
     robustness = _robustness(best, simulator, spectra[robust], true_fractions[robust], true_thickness[robust])
 
@@ -332,6 +336,20 @@ def _run(run):
                   "charging, width and chemical shifts within the simulator's ranges. The confident elements "
                   f"(presence ≥ 0.5) stay; a weaker one stays if the fit needs it (significance ≥ {MIN_SIGNIFICANCE:g}). "
                   "Thickness: the CNN's (`mlkit.xps.refinement`)."]
+    notes += ["", f"## What the spectra allow (first {information['spectra']} test spectra)", "",
+              *report.metrics_table(information["methods"]), "",
+              "Oracle: the simulator's own model of each spectrum with every nuisance known (width, chemical "
+              "shifts, thickness, charging, backgrounds, transmission, window), weighted NNLS on fresh Poisson "
+              "counts; \"Δχ² ≥ t\": only the elements whose evidence (Δχ² of leaving one out, on the expected "
+              "counts) reaches t (`mlkit.xps.information`). Share of the present elements found (≥ 1 at.%) by "
+              "their evidence:", "",
+              "| Δχ² | present elements | " + " | ".join(information["recall"]) + " |",
+              "|---|---|" + "---|" * len(information["recall"])]
+    classes = next(iter(information["recall"].values()))
+    notes += [f"| {row['low']:g}{'–' + format(row['high'], 'g') if row['high'] else ' and more'} | {row['present']} | "
+              + " | ".join("–" if rows[k]["recall"] is None else f"{rows[k]['recall']:.3f}"
+                           for rows in information["recall"].values()) + " |"
+              for k, row in enumerate(classes)]
     notes += ["", f"## Robustness (CNN, first {robust.stop} test spectra)", "",
               "| test spectra | detection F1 | MAE at.% | RMS at.% | thickness MAE Å |", "|---|---|---|---|---|"]
     notes += [f"| {name} | {row['detection_f1']:.3f} | {row['quantification_mae_at_percent']:.2f} | "
@@ -359,6 +377,7 @@ def _run(run):
         "side_by_side": compared or None,
         "robustness": robustness,
         "refined": refined or None,
+        "information_limit": information,
         "train_size": training_size,
         "test_size": int(len(spectra)),
         "epochs_run": int(len(history)),
@@ -410,6 +429,27 @@ def _refinement(run, config, simulator, spectra, outputs):
     arrays, seconds = _kept_in_run(run.path / "refinement.npz", len(spectra), lambda: {
         "fractions": refine(outputs, spectra, simulator, workers=workers, progress=True)[0]})
     return arrays["fractions"], seconds
+
+
+def _information(simulator, config, cnn_fractions, refined_fractions=None):
+    """The oracle of `mlkit.xps.information` on the first test spectra, beside the CNN (and its refinement)."""
+    count = min(config["test_size"], INFORMATION_SPECTRA)
+    parameters = simulator.sample_parameters(config["test_size"], seed=(config["seed"], 2)).select(slice(0, count))
+    truth = parameters.fractions()
+    with Progress("the oracle: what the test spectra allow"):
+        limit = information_limit(simulator, parameters, seed=config["seed"])
+    methods = {"oracle, every true element": quantification_metrics(truth, limit.fractions)}
+    methods.update({f"oracle, Δχ² ≥ {threshold:g}": quantification_metrics(truth, answer)
+                    for threshold, answer in limit.limited.items()})
+    answers = {"CNN": cnn_fractions[:count]}
+    if refined_fractions is not None and len(refined_fractions) >= count:
+        answers["CNN + fit"] = refined_fractions[:count]
+    methods.update({name: quantification_metrics(truth, answer) for name, answer in answers.items()})
+    recall = {name: [{"low": low, "high": None if np.isinf(high) else high, "present": present,
+                      "recall": None if np.isnan(share) else share}  # strict JSON: no Infinity or NaN
+                     for low, high, present, share in recall_by_detectability(truth, answer, limit.detectability)]
+              for name, answer in answers.items()}
+    return {"spectra": count, "methods": methods, "recall": recall}
 
 
 def _robustness(model, simulator, spectra, true_fractions, true_thickness):

@@ -214,7 +214,7 @@ class SpectrumFit(Estimator):
 
         def weighted_design(values, shifts, level):
             """The measured bins' columns, each scaled to a maximum of 1 (NNLS conditioning), then weighted."""
-            design = self._design(elements, shifts, level, values)[:, measured].T
+            design = component_spectra(self.simulator, elements, shifts, level, values)[:, measured].T
             norm = np.maximum(design.max(axis=0), 1e-30)
             return design / norm * weights[:, None], norm
 
@@ -262,31 +262,33 @@ class SpectrumFit(Estimator):
                 "resolution": float(simulator.resolutions[level]), "shift_levels": shifts.tolist(),
                 "residual": float(residual / len(observed))}
 
-    def _design(self, elements, shifts, level, values):
-        """(k, points) columns S_e + O rendered with the nuisances `values` (order of `NUISANCES`)."""
-        k, rows = len(elements), len(elements) + 1
-        thickness, exponent, background, extra, length, charging = values
+def component_spectra(simulator, elements, shifts, level, values):
+    """(k, points) noiseless, unnormalised columns S_e + O: each element alone under the overlayer, plus
+    the overlayer's own signal, rendered with the width `level`, chemical-shift `shifts` (k,) and the
+    nuisances `values` (order of `SpectrumFit.NUISANCES`)."""
+    k, rows = len(elements), len(elements) + 1
+    thickness, exponent, background, extra, length, charging = values
 
-        def repeat(value):
-            return np.full(rows, value, "float64")
+    def repeat(value):
+        return np.full(rows, value, "float64")
 
-        parameters = SpectrumParameters(
-            element_indices=np.r_[elements, elements[0]][:, None],
-            element_fractions=np.ones((rows, 1)),
-            shift_levels=np.r_[shifts, shifts[0]][:, None],
-            resolution_levels=np.full(rows, level),
-            thickness=repeat(thickness),
-            charging_shift=repeat(charging),
-            background_scale=repeat(background),
-            total_counts=repeat(1.0),
-            substrate_scale=np.r_[np.ones(k), 0.0],  # rows 0…k−1: each element alone; row k: the overlayer
-            overlayer_scale=np.r_[np.zeros(k), 1.0],
-            transmission_exponent=None if self.simulator.transmission_exponent_range is None else repeat(exponent),
-            extra_background=repeat(extra) if self.simulator.extra_background_range[1] > 0 else None,
-            extra_background_length=repeat(length) if self.simulator.extra_background_range[1] > 0 else None,
-        )
-        rendered = np.maximum(self.simulator.render_counts(parameters).astype("float64"), 0.0)
-        return rendered[:k] + rendered[k]
+    parameters = SpectrumParameters(
+        element_indices=np.r_[elements, elements[0]][:, None],
+        element_fractions=np.ones((rows, 1)),
+        shift_levels=np.r_[shifts, shifts[0]][:, None],
+        resolution_levels=np.full(rows, level),
+        thickness=repeat(thickness),
+        charging_shift=repeat(charging),
+        background_scale=repeat(background),
+        total_counts=repeat(1.0),
+        substrate_scale=np.r_[np.ones(k), 0.0],  # rows 0…k−1: each element alone; row k: the overlayer
+        overlayer_scale=np.r_[np.zeros(k), 1.0],
+        transmission_exponent=None if simulator.transmission_exponent_range is None else repeat(exponent),
+        extra_background=repeat(extra) if simulator.extra_background_range[1] > 0 else None,
+        extra_background_length=repeat(length) if simulator.extra_background_range[1] > 0 else None,
+    )
+    rendered = np.maximum(simulator.render_counts(parameters).astype("float64"), 0.0)
+    return rendered[:k] + rendered[k]
 
 
 def _fit_chunk(settings, jobs):

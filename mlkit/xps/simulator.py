@@ -77,6 +77,10 @@ class SpectrumParameters:
     def __len__(self):
         return len(self.thickness)
 
+    def select(self, rows):
+        """The parameters of the spectra `rows` (a slice or index array) picks."""
+        return _slice(self, rows)
+
     def fractions(self, n_classes=len(physics.ATOMIC_NUMBERS)):
         """Dense (n, 80) atomic-fraction labels."""
         dense = np.zeros((len(self), n_classes), "float32")
@@ -554,11 +558,16 @@ class XPSSimulator:
         """n random spectra: (spectra (n, points) float32, fractions (n, 80), thickness (n,) Å)."""
         if int(n) != n or n < 1:
             raise ValueError(f"`n` must be a positive integer, got {n!r}.")
-        seeds = np.random.SeedSequence(seed)
-        parameter_seed, noise_seed = seeds.spawn(2)
+        parameter_seed, noise_seed = np.random.SeedSequence(seed).spawn(2)
         parameters = self.draw_parameters(int(n), parameter_seed)
         spectra = self.render(parameters, noise_seed=noise_seed, chunk_size=chunk_size)
         return spectra, parameters.fractions(), parameters.thickness.astype("float32")
+
+    def sample_parameters(self, n, seed=None):
+        """The parameters `sample(n, seed)` renders (its truth, with every nuisance)."""
+        if int(n) != n or n < 1:
+            raise ValueError(f"`n` must be a positive integer, got {n!r}.")
+        return self.draw_parameters(int(n), np.random.SeedSequence(seed).spawn(2)[0])
 
     # -- rendering ----------------------------------------------------------------------
     def render(self, parameters, noise_seed=None, chunk_size=2048):
