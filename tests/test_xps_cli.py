@@ -270,7 +270,9 @@ def test_simulate_rejects_bad_settings(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("change, match", [({"refine_size": 0}, "`refine_size`"),
-                                           ({"refine_workers": 1.5}, "`refine_workers`")])
+                                           ({"refine_workers": 1.5}, "`refine_workers`"),
+                                           ({"refine_passes": 0}, "`refine_passes`"),
+                                           ({"refine_evaluations": True}, "`refine_evaluations`")])
 def test_recipe_refuses_bad_refinement_settings(tmp_path, change, match):
     with pytest.raises(ValueError, match=match):
         get_recipe("xps").run({**TINY, **change, "out": str(tmp_path / "run")})

@@ -87,6 +87,10 @@ DEFAULTS = {
     "refine": True,
     "refine_size": 200,
     "refine_workers": None,  # processes for the fit; None: the CPU count, at most 4
+    # rounds and Powell budget per round of the fit (`SpectrumFit`): 2 × 300 keeps `make run` within
+    # 15 minutes; the full run uses 4 × 600 (measured: README, full-spectrum refinement)
+    "refine_passes": 2,
+    "refine_evaluations": 300,
     "fresh_data": False,  # new simulated spectra every batch (train_size per epoch) instead of a fixed set
     "full": False,
 }
@@ -116,7 +120,8 @@ WINDOW_CHECKS = ((10.0, 1100.0), (30.0, 1000.0))  # eV, measured windows imposed
 # 2.4 M fresh spectra (6× `make run`) with a cosine decay: about 45 min on a 2-core CPU, plus about 21 min
 # for refining the 5,000 test spectra (1,276 s measured with the 48-epoch model).
 FULL_SCALE = {"train_size": 100_000, "validation_size": 10_000, "epochs": 24, "early_stopping_patience": 24,
-              "schedule": "cosine", "fresh_data": True, "baseline_size": 2000, "refine_size": 5000}
+              "schedule": "cosine", "fresh_data": True, "baseline_size": 2000, "refine_size": 5000,
+              "refine_passes": 4, "refine_evaluations": 600}
 COMPOSITION_LOSSES = ("crossentropy", "target_weighted", "prediction_weighted", "mae")
 
 
@@ -129,7 +134,7 @@ def composition_loss(name):
 
 def check_config(config):
     composition_loss(config["composition_loss"])
-    for name in ("refine_size", "refine_workers"):
+    for name in ("refine_size", "refine_workers", "refine_passes", "refine_evaluations"):
         value = config[name]
         if not (value is None and name == "refine_workers") and (
                 isinstance(value, bool) or not isinstance(value, int) or value < 1):
@@ -427,7 +432,8 @@ def _refinement(run, config, simulator, spectra, outputs):
     """The CNN's answers refined by the full-spectrum fit: (fractions, seconds)."""
     workers = config["refine_workers"] or min(os.cpu_count() or 1, 4)
     arrays, seconds = _kept_in_run(run.path / "refinement.npz", len(spectra), lambda: {
-        "fractions": refine(outputs, spectra, simulator, workers=workers, progress=True)[0]})
+        "fractions": refine(outputs, spectra, simulator, workers=workers, progress=True, passes=config["refine_passes"],
+                            max_evaluations=config["refine_evaluations"])[0]})
     return arrays["fractions"], seconds
 
 

@@ -40,7 +40,7 @@ MIN_SIGNIFICANCE = 100.0
 
 
 def refine(outputs, spectra, simulator, candidate_threshold=CANDIDATE_THRESHOLD, min_significance=MIN_SIGNIFICANCE,
-           workers=1, progress=False):
+           workers=1, progress=False, passes=4, max_evaluations=600):
     """The CNN's answer refined by the full-spectrum fit: (fractions (n, 80), significance (n, 80)).
 
     The candidates are the elements with presence ≥ `candidate_threshold` (`candidate_elements`). After
@@ -52,7 +52,7 @@ def refine(outputs, spectra, simulator, candidate_threshold=CANDIDATE_THRESHOLD,
         raise ValueError(f"`min_significance` must be a non-negative number, got {min_significance!r}.")
     candidates = candidate_elements(outputs, candidate_threshold)
     start = outputs["thickness"][:, 0] if "thickness" in outputs else None
-    fitter = SpectrumFit(simulator).fit()
+    fitter = SpectrumFit(simulator, passes=passes, max_evaluations=max_evaluations).fit()
     fractions, _, significance = fitter.quantify(spectra, candidates, start, progress=progress, workers=workers)
     confident = (np.asarray(outputs["presence"]) >= 0.5 if "presence" in outputs
                  else np.asarray(outputs["composition"]) >= 0.01)
@@ -81,10 +81,14 @@ class SpectrumFit(Estimator):
     ----------
     simulator : XPSSimulator
         Whose physics, grid and nuisance ranges the fit uses.
-    passes : int, default=2
+    passes : int, default=4
         Rounds of (width scan, chemical-shift scans, Powell over the continuous nuisances).
-    max_evaluations : int, default=300
-        Powell's budget of spectrum renderings per pass.
+    max_evaluations : int, default=600
+        Powell's budget of spectrum renderings per pass. The fit is budget-limited: with the true
+        elements (60 test spectra of the full run) 2 × 300 left the residual above the one at the true
+        nuisances for 96 of 100 spectra and read RMS 2.79 at.%, 2.87 Å; 2 × 1000 2.40, 2.55 Å; 6 × 300
+        2.09, 2.25 Å; 4 × 600 1.90, 2.17 Å (about 4× the time of 2 × 300). L-BFGS-B and Nelder–Mead
+        did no better for the same budget, nor did six starting points at 2 × 300.
 
     Attributes
     ----------
@@ -100,7 +104,7 @@ class SpectrumFit(Estimator):
     NUISANCES = ("thickness", "transmission_exponent", "background_scale", "extra_background",
                  "extra_background_length", "charging_shift")
 
-    def __init__(self, simulator=None, passes=2, max_evaluations=300):
+    def __init__(self, simulator=None, passes=4, max_evaluations=600):
         self.simulator = simulator
         self.passes = passes
         self.max_evaluations = max_evaluations
