@@ -82,8 +82,8 @@ DEFAULTS = {
     "baseline": True,  # the peak-area method and NNLS, side by side with the CNN…
     "baseline_size": 200,  # …on the first this many test spectra (NNLS takes ~0.3 s per spectrum)
     # The CNN's answer refined by fitting the simulator to each spectrum for the elements it proposes
-    # (`mlkit.xps.refinement`), on the first refine_size test spectra (0.26–0.29 s per spectrum on 2 cores at 2 × 300;
-    # 500 made `make run` 9 min 6 s, too close to 15 min on a slower host)
+    # (`mlkit.xps.refinement`), on the first refine_size test spectra (0.26–0.29 s per spectrum on 2 cores
+    # at 2 × 300; 500 made `make run` 9 min 6 s, too close to 15 min on a slower host)
     "refine": True,
     "refine_size": 200,
     "refine_workers": None,  # processes for the fit; None: the CPU count, at most 4
@@ -94,11 +94,11 @@ DEFAULTS = {
     "fresh_data": False,  # new simulated spectra every batch (train_size per epoch) instead of a fixed set
     "full": False,
 }
-FRESH_SEED_OFFSET = 1_000_003
+FRESH_SEED_OFFSET = 1_000_003  # the fresh batches' seeds, apart from the validation and test seeds
 UNCERTAINTY_CALIBRATION = 1000  # validation spectra that set the σ calibration
 UNCERTAINTY_CHECK = 1000  # test spectra on which its coverage is measured
 ROBUSTNESS_SPECTRA = 2000  # test spectra shifted and cut for the robustness table
-INFORMATION_SPECTRA = 1000  # test spectra the oracle of `mlkit.xps.information` answers (about 10 s)  # the fresh batches' seeds, apart from the validation and test seeds
+INFORMATION_SPECTRA = 1000  # test spectra the oracle of `mlkit.xps.information` answers (about 10 s)
 # What real surveys need beyond the simulator's physics defaults (measured on the shipped real files,
 # see README): scans of any window covering BE 30–1000 eV (unmeasured bins masked); residual charging
 # after C 1s referencing (±1.5 eV) plus the scatter of adventitious C 1s; survey-scan line widths up to
@@ -252,8 +252,8 @@ def _run(run):
     refined, refined_fractions = {}, None
     if config["refine"]:
         rows = slice(0, min(len(spectra), config["refine_size"]))
-        refined_fractions, seconds = _refinement(run, config, simulator, spectra[rows], {key: value[rows] for key, value in
-                                                                              predicted.items()})
+        refined_fractions, seconds = _refinement(run, config, simulator, spectra[rows],
+                                                 {key: value[rows] for key, value in predicted.items()})
         found = refined_fractions
         refined = {
             "spectra": rows.stop,
@@ -354,8 +354,8 @@ def _run(run):
               "| Δχ² | present elements | " + " | ".join(information["recall"]) + " |",
               "|---|---|" + "---|" * len(information["recall"])]
     classes = next(iter(information["recall"].values()))
-    notes += [f"| {row['low']:g}{'–' + format(row['high'], 'g') if row['high'] else ' and more'} | {row['present']} | "
-              + " | ".join("–" if rows[k]["recall"] is None else f"{rows[k]['recall']:.3f}"
+    notes += [f"| {row['low']:g}{'–' + format(row['high'], 'g') if row['high'] else ' and more'} | "
+              f"{row['present']} | " + " | ".join("–" if rows[k]["recall"] is None else f"{rows[k]['recall']:.3f}"
                            for rows in information["recall"].values()) + " |"
               for k, row in enumerate(classes)]
     notes += ["", f"## Robustness (CNN, first {robust.stop} test spectra)", "",
@@ -435,8 +435,8 @@ def _refinement(run, config, simulator, spectra, outputs):
     """The CNN's answers refined by the full-spectrum fit: (fractions, seconds)."""
     workers = config["refine_workers"] or min(os.cpu_count() or 1, 4)
     arrays, seconds = _kept_in_run(run.path / "refinement.npz", len(spectra), lambda: {
-        "fractions": refine(outputs, spectra, simulator, workers=workers, progress=True, passes=config["refine_passes"],
-                            max_evaluations=config["refine_evaluations"])[0]})
+        "fractions": refine(outputs, spectra, simulator, workers=workers, progress=True,
+                            passes=config["refine_passes"], max_evaluations=config["refine_evaluations"])[0]})
     return arrays["fractions"], seconds
 
 
