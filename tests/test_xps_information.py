@@ -57,6 +57,7 @@ def test_recall_by_detectability_counts_each_class():
     (dict(parameters=np.zeros(3)), "parameters"),
     (dict(thresholds=(0.0,)), "thresholds"),
     (dict(thresholds=()), "thresholds"),
+    (dict(thresholds=25.0), "thresholds"),
 ])
 def test_bad_arguments_are_named(drawn, arguments, name):
     simulator, parameters = drawn

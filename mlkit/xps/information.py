@@ -42,10 +42,10 @@ def information_limit(simulator, parameters, thresholds=DETECTABILITY_THRESHOLDS
         raise ValueError("`simulator` must be an XPSSimulator.")
     if not isinstance(parameters, SpectrumParameters):
         raise ValueError("`parameters` must be SpectrumParameters (e.g. from `XPSSimulator.sample_parameters`).")
-    thresholds = tuple(thresholds)
+    thresholds = tuple(thresholds) if isinstance(thresholds, (list, tuple)) else ()
     if not thresholds or not all(isinstance(t, (int, float)) and not isinstance(t, bool) and t > 0
                                  for t in thresholds):
-        raise ValueError(f"`thresholds` must be positive numbers, got {thresholds!r}.")
+        raise ValueError(f"`thresholds` must be a list or tuple of positive numbers, got {thresholds!r}.")
     rng = np.random.default_rng(seed)
     n, n_classes = len(parameters), len(physics.ATOMIC_NUMBERS)
     detectability = np.full((n, n_classes), np.nan)
