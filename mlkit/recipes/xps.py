@@ -35,7 +35,7 @@ from mlkit.xps.information import information_limit, recall_by_detectability
 from mlkit.xps.metrics import reported_fractions
 from mlkit.xps.peak_areas import PeakAreaQuantification
 from mlkit.xps.preparation import UNMEASURED
-from mlkit.xps.refinement import CANDIDATE_THRESHOLD, MIN_SIGNIFICANCE, refine
+from mlkit.xps.refinement import CANDIDATE_THRESHOLD, MAX_EVALUATIONS, MIN_SIGNIFICANCE, PASSES, refine
 from mlkit.xps.simulator import shift_rows
 from mlkit.xps.uncertainty import calibration_scale, coverage, mc_dropout
 
@@ -124,7 +124,7 @@ WINDOW_CHECKS = ((10.0, 1100.0), (30.0, 1000.0))  # eV, measured windows imposed
 # (seed 0); at `make run` scale it read NiO at 0.37 (0.45 with 1), so `make run` keeps 1.
 FULL_SCALE = {"train_size": 100_000, "validation_size": 10_000, "epochs": 24, "early_stopping_patience": 24,
               "schedule": "cosine", "fresh_data": True, "baseline_size": 2000, "refine_size": 5000,
-              "refine_passes": 4, "refine_evaluations": 600, "thickness_weight": 20.0}
+              "refine_passes": PASSES, "refine_evaluations": MAX_EVALUATIONS, "thickness_weight": 20.0}
 COMPOSITION_LOSSES = ("crossentropy", "target_weighted", "prediction_weighted", "mae")
 
 
@@ -254,23 +254,22 @@ def _run(run):
         rows = slice(0, min(len(spectra), config["refine_size"]))
         refined_fractions, seconds = _refinement(run, config, simulator, spectra[rows],
                                                  {key: value[rows] for key, value in predicted.items()})
-        found = refined_fractions
         refined = {
             "spectra": rows.stop,
             "CNN": quantification_metrics(true_fractions[rows], fractions["CNN"][rows], true_thickness[rows],
                                           thickness["CNN"][rows]),
             # the thickness stays the CNN's: the fit's is worse (2.7–3.4 against 2.4–2.5 Å, measured)
-            "CNN + fit": quantification_metrics(true_fractions[rows], found, true_thickness[rows],
+            "CNN + fit": quantification_metrics(true_fractions[rows], refined_fractions, true_thickness[rows],
                                                 thickness["CNN"][rows]),
         }
         refined["CNN + fit"]["spectra_per_second"] = rows.stop / seconds
         if config["baseline"]:
             within = slice(0, min(subset.stop, rows.stop))
-            compared["CNN + fit"] = quantification_metrics(true_fractions[within], found[within],
+            compared["CNN + fit"] = quantification_metrics(true_fractions[within], refined_fractions[within],
                                                            true_thickness[within], thickness["CNN"][within])
             compared["CNN + fit"]["spectra_per_second"] = refined["CNN + fit"]["spectra_per_second"]
             if within == subset:
-                fractions["CNN + fit"], thickness["CNN + fit"] = found[within], thickness["CNN"][within]
+                fractions["CNN + fit"], thickness["CNN + fit"] = refined_fractions[within], thickness["CNN"][within]
     information = _information(simulator, config, fractions["CNN"], refined_fractions)
     robust = slice(0, min(len(spectra), ROBUSTNESS_SPECTRA))
     robustness = _robustness(best, simulator, spectra[robust], true_fractions[robust], true_thickness[robust])
@@ -353,11 +352,11 @@ def _run(run):
               "their evidence:", "",
               "| Δχ² | present elements | " + " | ".join(information["recall"]) + " |",
               "|---|---|" + "---|" * len(information["recall"])]
-    classes = next(iter(information["recall"].values()))
-    notes += [f"| {row['low']:g}{'–' + format(row['high'], 'g') if row['high'] else ' and more'} | "
-              f"{row['present']} | " + " | ".join("–" if rows[k]["recall"] is None else f"{rows[k]['recall']:.3f}"
-                           for rows in information["recall"].values()) + " |"
-              for k, row in enumerate(classes)]
+    for per_method in zip(*information["recall"].values()):  # one evidence class, every method
+        row = per_method[0]
+        notes.append(f"| {row['low']:g}{'–' + format(row['high'], 'g') if row['high'] else ' and more'} | "
+                     f"{row['present']} | " + " | ".join("–" if cell["recall"] is None else f"{cell['recall']:.3f}"
+                                                        for cell in per_method) + " |")
     notes += ["", f"## Robustness (CNN, first {robust.stop} test spectra)", "",
               "| test spectra | detection F1 | MAE at.% | RMS at.% | thickness MAE Å |", "|---|---|---|---|---|"]
     notes += [f"| {name} | {row['detection_f1']:.3f} | {row['quantification_mae_at_percent']:.2f} | "

@@ -17,7 +17,7 @@ from scipy import optimize
 
 from mlkit.xps import physics
 from mlkit.xps.metrics import DETECTION_THRESHOLD
-from mlkit.xps.refinement import component_spectra
+from mlkit.xps.refinement import amplitude_fractions, component_spectra
 from mlkit.xps.simulator import SpectrumParameters, XPSSimulator
 
 DETECTABILITY_THRESHOLDS = (9.0, 25.0, 100.0)  # Δχ²: 3σ, 5σ, 10σ for one known element
@@ -79,12 +79,12 @@ def information_limit(simulator, parameters, thresholds=DETECTABILITY_THRESHOLDS
         counts = rng.poisson(mean).astype("float64")
         weights = 1.0 / np.sqrt(np.maximum(counts, 1.0))
         weighted, target = design * weights[:, None], counts * weights
-        fractions[i, elements] = _normalised(_nnls(weighted, target)[0])
+        fractions[i, elements] = amplitude_fractions(_nnls(weighted, target)[0])
         for threshold, answer in limited.items():
             kept = detectability[i, elements] >= threshold
             if not kept.any():  # nothing clears it: the answer is the element with most evidence
                 kept[np.argmax(detectability[i, elements])] = True
-            answer[i, elements[kept]] = _normalised(_nnls(weighted[:, kept], target)[0])
+            answer[i, elements[kept]] = amplitude_fractions(_nnls(weighted[:, kept], target)[0])
     return InformationLimit(detectability, fractions, limited)
 
 
@@ -106,8 +106,3 @@ def _nnls(design, target):
     norm = np.maximum(design.max(axis=0), 1e-30)
     amplitudes, residual = optimize.nnls(design / norm, target)
     return amplitudes / norm, residual**2
-
-
-def _normalised(amplitudes):
-    total = amplitudes.sum()
-    return amplitudes / total if total > 0 else np.full(len(amplitudes), 1.0 / len(amplitudes))

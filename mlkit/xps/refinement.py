@@ -37,10 +37,11 @@ CANDIDATE_THRESHOLD = 0.1  # presence that makes an element a candidate for the 
 # 0.935 / 0.934 / 0.938 and RMS 5.50 / 5.47 / 6.03 / 6.60 at.%; also dropping confident elements whose
 # support is below 10 or 30 lowers recall and raises the RMS (5.60, 5.92), so those always stay.
 MIN_SIGNIFICANCE = 100.0
+PASSES, MAX_EVALUATIONS = 4, 600  # the fit's rounds and Powell budget per round (see `SpectrumFit`)
 
 
 def refine(outputs, spectra, simulator, candidate_threshold=CANDIDATE_THRESHOLD, min_significance=MIN_SIGNIFICANCE,
-           workers=1, progress=False, passes=4, max_evaluations=600):
+           workers=1, progress=False, passes=PASSES, max_evaluations=MAX_EVALUATIONS):
     """The CNN's answer refined by the full-spectrum fit: (fractions (n, 80), significance (n, 80)).
 
     The candidates are the elements with presence ≥ `candidate_threshold` (`candidate_elements`). After
@@ -104,7 +105,7 @@ class SpectrumFit(Estimator):
     NUISANCES = ("thickness", "transmission_exponent", "background_scale", "extra_background",
                  "extra_background_length", "charging_shift")
 
-    def __init__(self, simulator=None, passes=4, max_evaluations=600):
+    def __init__(self, simulator=None, passes=PASSES, max_evaluations=MAX_EVALUATIONS):
         self.simulator = simulator
         self.passes = passes
         self.max_evaluations = max_evaluations
@@ -258,13 +259,18 @@ class SpectrumFit(Estimator):
         without = [optimize.nnls(np.delete(design, j, axis=1), target)[1] ** 2 if len(elements) > 1
                    else float(target @ target) for j in range(len(elements))]  # nnls crashes on 0 columns
         significance = (np.array(without) - residual) / max(residual / dof, 1e-300)
-        amplitudes = amplitudes / norm
-        total = amplitudes.sum()
-        fractions = amplitudes / total if total > 0 else np.full(len(elements), 1.0 / len(elements))
+        fractions = amplitude_fractions(amplitudes / norm)
         return {"fractions": fractions, "significance": significance,
                 **{name: float(v) for name, v in zip(self.NUISANCES, values)},
                 "resolution": float(simulator.resolutions[level]), "shift_levels": shifts.tolist(),
                 "residual": float(residual / len(observed))}
+
+
+def amplitude_fractions(amplitudes):
+    """Fitted amplitudes as fractions summing to one (equal shares if all are zero)."""
+    total = amplitudes.sum()
+    return amplitudes / total if total > 0 else np.full(len(amplitudes), 1.0 / len(amplitudes))
+
 
 def component_spectra(simulator, elements, shifts, level, values):
     """(k, points) noiseless, unnormalised columns S_e + O: each element alone under the overlayer, plus

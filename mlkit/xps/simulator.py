@@ -556,11 +556,9 @@ class XPSSimulator:
 
     def sample(self, n, seed=None, chunk_size=2048):
         """n random spectra: (spectra (n, points) float32, fractions (n, 80), thickness (n,) Å)."""
-        if int(n) != n or n < 1:
-            raise ValueError(f"`n` must be a positive integer, got {n!r}.")
-        parameter_seed, noise_seed = np.random.SeedSequence(seed).spawn(2)
-        parameters = self.draw_parameters(int(n), parameter_seed)
-        spectra = self.render(parameters, noise_seed=noise_seed, chunk_size=chunk_size)
+        seeds = np.random.SeedSequence(seed)  # drawn once, so seed=None still splits one entropy
+        parameters = self.sample_parameters(n, seeds.entropy)
+        spectra = self.render(parameters, noise_seed=seeds.spawn(2)[1], chunk_size=chunk_size)
         return spectra, parameters.fractions(), parameters.thickness.astype("float32")
 
     def sample_parameters(self, n, seed=None):
