@@ -273,7 +273,7 @@ def _xps_predict(args):
         fractions, spreads, thickness = model.predict_with_uncertainty(inputs)
     else:
         (fractions, thickness), spreads = model.predict(inputs), None
-    refined = model.refine(inputs)[0] if args.refine else None
+    refined, _, refined_thickness = model.refine(inputs) if args.refine else (None, None, None)
     position = 0
     for path, prepared in zip(args.spectra, files):
         print(f"{path}")
@@ -290,7 +290,7 @@ def _xps_predict(args):
                                   model.elements, args.threshold, None if spreads is None else spreads[position])
             if refined is not None:
                 print("  refined by a full-spectrum fit of the simulator (its elements from the answer above):")
-                _print_quantification(refined[position], None, model.elements, args.threshold)
+                _print_quantification(refined[position], refined_thickness[position], model.elements, args.threshold)
             position += 1
     if targets:
         from mlkit.xps.overlay import simulated_prediction

@@ -21,11 +21,13 @@ def _classes(shape, num_classes):
     return rng.random(shape).astype("float32"), rng.integers(0, num_classes, shape[0])
 
 
-def _spectra(batch, points, presence=False):
+def _spectra(batch, points, presence=False, nuisances=0):
     fractions = rng.dirichlet(np.ones(80), batch).astype("float32")
     targets = {"composition": fractions, "thickness": rng.uniform(0, 1, (batch, 1)).astype("float32")}
     if presence:
         targets["presence"] = (fractions >= 0.01).astype("float32")
+    if nuisances:
+        targets["nuisances"] = rng.uniform(0, 1, (batch, nuisances)).astype("float32")
     return rng.random((batch, points)).astype("float32"), targets
 
 
@@ -159,16 +161,18 @@ CASES = {
         + ((64 + 1) * 16 + 16) + (16 * 80 + 80) + (16 * 80 + 80),
     ),
     # Stacked convolutions (tiny): 9-wide over counts and mask, two halving levels of 4 filters, a final
-    # halving to 8 positions; thickness fed into the composition branch; with the presence head.
+    # halving to 8 positions; thickness fed into the composition branch; with the presence head and
+    # five nuisances on their own branch.
     "xps_cnn_deep": (
         models.xps_cnn,
         {"points": 64, "variant": "deep", "filters": 2, "block_filters": (4, 4), "hidden_units": (16,),
          "thickness_units": 4, "composition_activation": "normalized_softplus", "head_dropout": 0.15,
-         "thickness_max": 1.0, "predict_presence": True},
-        _spectra(8, 64, presence=True),
-        {"composition": "categorical_crossentropy", "thickness": "mse", "presence": "binary_crossentropy"},
-        {"composition": (8, 80), "thickness": (8, 1), "presence": (8, 80)},
-        (9 * 2 * 2 + 2) + (5 * 2 * 4 + 4) + (5 * 4 * 4 + 4) + (32 * 4 + 4) + (4 + 1)
+         "thickness_max": 1.0, "predict_presence": True, "nuisances": 5},
+        _spectra(8, 64, presence=True, nuisances=5),
+        {"composition": "categorical_crossentropy", "thickness": "mse", "presence": "binary_crossentropy",
+         "nuisances": "mse"},
+        {"composition": (8, 80), "thickness": (8, 1), "presence": (8, 80), "nuisances": (8, 5)},
+        (9 * 2 * 2 + 2) + (5 * 2 * 4 + 4) + (5 * 4 * 4 + 4) + (32 * 4 + 4) + (4 + 1) + (32 * 4 + 4) + (4 * 5 + 5)
         + ((32 + 1) * 16 + 16) + (16 * 80 + 80) + (16 * 80 + 80),
     ),
     "xps_cnn_multi_kernel": (
@@ -359,6 +363,8 @@ def test_every_registered_builder_is_covered():
         (models.xps_cnn, {"variant": "deep", "block_filters": (4, 0)}, "block_filters"),
         (models.xps_cnn, {"thickness_max": 0}, "thickness_max"),
         (models.xps_cnn, {"predict_presence": "yes"}, "predict_presence"),
+        (models.xps_cnn, {"nuisances": -1}, "nuisances"),
+        (models.xps_cnn, {"nuisances": 2.5}, "nuisances"),
         (models.xps_cnn, {"composition_activation": "relu"}, "composition_activation"),
         (models.xps_cnn, {"element_sensitivities": [1.0] * 79}, "element_sensitivities"),
         (models.xps_cnn, {"element_sensitivities": [0.0] * 80}, "element_sensitivities"),

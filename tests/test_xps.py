@@ -25,7 +25,7 @@ from mlkit.xps import (
 )
 from mlkit.xps.metrics import reported_fractions
 from mlkit.xps.preparation import UNMEASURED
-from mlkit.xps.simulator import ADVENTITIOUS_C1S, GENERIC_MATRIX
+from mlkit.xps.simulator import ADVENTITIOUS_C1S, GENERIC_MATRIX, NUISANCES
 
 
 @pytest.fixture(scope="module")
@@ -265,6 +265,8 @@ def test_shards_round_trip_and_tf_data(tmp_path):
     assert [shard["count"] for shard in manifest["shards"]] == [10, 10, 5]
     spectra, fractions, thickness = load_shards(tmp_path / "shards")
     np.testing.assert_array_equal(spectra[:10], simulator.sample(10, seed=(3, 0))[0])
+    nuisances = load_shards(tmp_path / "shards", nuisances=True)[3]
+    np.testing.assert_array_equal(nuisances[:10], simulator.sample(10, seed=(3, 0), nuisances=True)[3])
     batches = list(shard_dataset(tmp_path / "shards", batch_size=8, shuffle=True, seed=0))
     assert sum(len(x) for x, _ in batches) == 25
     x, y = batches[0]
@@ -277,6 +279,42 @@ def test_shards_round_trip_and_tf_data(tmp_path):
     with pytest.raises(ValueError, match="`n` must be a positive integer"):
         write_shards(simulator, 0, tmp_path / "other")
     assert not (tmp_path / "other").exists()
+    for path in (tmp_path / "shards").glob("shard-*.npz"):  # as written before the nuisances were kept
+        with np.load(path) as shard:
+            kept = {name: shard[name] for name in ("spectra", "fractions", "thickness")}
+        np.savez(path, **kept)
+    assert len(load_shards(tmp_path / "shards")) == 3
+    with pytest.raises(ValueError, match="no nuisance targets"):
+        load_shards(tmp_path / "shards", nuisances=True)
+
+
+def test_nuisance_targets_scale_the_drawn_nuisances():
+    simulator = XPSSimulator(points=100, energy_range=(0, 300), resolution_levels=1, shift_levels=1,
+                             transmission_exponent_range=(0.0, 1.0), extra_background_range=(0.0, 4.0),
+                             charging_shift_max=2.0)
+    spectra, fractions, thickness, targets = simulator.sample(50, seed=2, nuisances=True)
+    plain = simulator.sample(50, seed=2)
+    for a, b in zip(plain, (spectra, fractions, thickness)):
+        np.testing.assert_array_equal(a, b)
+    parameters = simulator.sample_parameters(50, seed=2)
+    assert targets.shape == (50, len(NUISANCES)) and targets.dtype == np.float32
+    assert (targets >= 0).all() and (targets <= 1).all() and (targets.std(axis=0) > 0.1).all()
+    np.testing.assert_allclose(targets[:, 0], parameters.transmission_exponent, rtol=1e-6)
+    np.testing.assert_allclose(targets[:, 4], (parameters.charging_shift + 2.0) / 4.0, rtol=1e-5, atol=1e-6)
+    ranges = simulator.nuisance_ranges()
+    np.testing.assert_allclose(ranges[:, 0] + targets * (ranges[:, 1] - ranges[:, 0]),
+                               np.stack([getattr(parameters, name) for name in NUISANCES], axis=1), rtol=1e-5, atol=1e-5)
+    fixed = XPSSimulator(points=100, energy_range=(0, 300), resolution_levels=1, shift_levels=1,
+                         transmission_exponent_range=None, extra_background_range=(0.0, 0.0))
+    held = fixed.nuisance_targets(fixed.sample_parameters(4, seed=0))
+    np.testing.assert_array_equal(held[:, [0, 2, 3]], 0.5)  # held fixed by the simulator
+
+
+def test_on_the_fly_dataset_carries_nuisance_targets():
+    simulator = XPSSimulator(points=100, energy_range=(0, 300), resolution_levels=1, shift_levels=1)
+    x, y = next(iter(simulated_dataset(simulator, 4, seed=1, batches=1, presence=True, nuisances=True)))
+    np.testing.assert_array_equal(y["nuisances"], simulator.sample(4, seed=(1, 0), nuisances=True)[3])
+    assert set(y) == {"composition", "thickness", "presence", "nuisances"}
 
 
 def test_on_the_fly_dataset_is_reproducible():

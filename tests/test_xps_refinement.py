@@ -55,7 +55,8 @@ def test_refine_keeps_confident_elements_and_drops_unsupported_weak_ones(surveys
     presence = np.where(fractions[rows] > 0, 0.9, 0.0).astype("float32")
     presence[:, gold] = 0.3  # a weak candidate that is not there
     outputs = {"composition": fractions[rows], "presence": presence, "thickness": thickness[rows, None]}
-    refined, significance = refine(outputs, spectra[rows], simulator)
+    refined, significance, fitted = refine(outputs, spectra[rows], simulator)
+    assert fitted.shape == (len(rows),) and np.isfinite(fitted).all()
     assert (refined[:, gold] == 0).all() and np.isfinite(significance[:, gold]).all()
     assert np.isnan(significance[:, copper]).all()  # never a candidate
     assert quantification_metrics(fractions[rows], refined)["quantification_rms_at_percent"] < 1.5
@@ -66,7 +67,7 @@ def test_refine_answers_when_only_unsupported_elements_carry_the_fit(surveys, mo
     row = int(np.argmax(fractions.max(axis=1) < 1))  # several elements
     present = np.flatnonzero(fractions[row])
 
-    def quantify(self, spectra, candidates, thickness=None, progress=False, workers=1):
+    def quantify(self, spectra, candidates, thickness=None, nuisances=None, progress=False, workers=1):
         found = np.zeros(candidates.shape, "float32")
         found[0, present] = 1.0 / len(present)
         support = np.where(candidates, 0.0, np.nan).astype("float32")  # nothing is needed
@@ -77,8 +78,34 @@ def test_refine_answers_when_only_unsupported_elements_carry_the_fit(surveys, mo
     absent = next(e for e in map(physics.element_index, ("Au", "Cu", "Zn")) if fractions[row, e] == 0)
     presence[0, absent] = 0.9  # the one confident element, fitted at zero
     outputs = {"composition": fractions[row:row + 1], "presence": presence, "thickness": thickness[row:row + 1, None]}
-    refined, _ = refine(outputs, spectra[row:row + 1], simulator)
+    refined, _, _ = refine(outputs, spectra[row:row + 1], simulator)
     assert np.isfinite(refined).all() and np.isclose(refined.sum(), 1.0) and refined[0, present[0]] == 1.0
+
+
+def test_least_squares_recovers_composition_and_thickness(surveys):
+    simulator, spectra, fractions, thickness = surveys
+    _, _, _, nuisances = simulator.sample(12, seed=3, nuisances=True)  # the same draw, with its nuisances
+    fitter = SpectrumFit(simulator, passes=2, max_evaluations=100, method="least_squares").fit()
+    found, fitted, _ = fitter.quantify(spectra, fractions > 0, thickness + 2.0, nuisances)
+    assert quantification_metrics(fractions, found)["quantification_rms_at_percent"] < 1.5
+    assert np.mean(np.abs(fitted - thickness)) < 1.0, fitted - thickness
+
+
+def test_refine_starts_from_the_network_nuisances(surveys, monkeypatch):
+    simulator, spectra, fractions, thickness = surveys
+    seen = []
+
+    def quantify(self, spectra, candidates, thickness=None, nuisances=None, progress=False, workers=1):
+        seen.append((self.method, nuisances))
+        return fractions[:2], thickness, np.where(candidates, 1e3, np.nan)
+
+    monkeypatch.setattr(SpectrumFit, "quantify", quantify)
+    outputs = {"composition": fractions[:2], "presence": (fractions[:2] > 0).astype("float32"),
+               "thickness": thickness[:2, None]}
+    refine(outputs, spectra[:2], simulator)
+    refine({**outputs, "nuisances": np.full((2, 5), 0.5, "float32")}, spectra[:2], simulator)
+    assert seen[0][0] == "powell" and seen[0][1] is None
+    assert seen[1][0] == "least_squares" and seen[1][1].shape == (2, 5)
 
 
 def test_candidates_come_from_the_presence_head():
@@ -102,6 +129,7 @@ def test_workers_give_the_same_answer(surveys):
     ({"simulator": "Al"}, "`simulator`"),
     ({"passes": 0}, "`passes`"),
     ({"max_evaluations": 2.5}, "`max_evaluations`"),
+    ({"method": "newton"}, "`method`"),
 ])
 def test_bad_settings_are_refused(surveys, change, match):
     simulator = surveys[0]
@@ -120,6 +148,8 @@ def test_bad_inputs_are_refused(surveys):
         fitter.quantify(spectra[:1], np.zeros((1, 80), bool))
     with pytest.raises(ValueError, match="`thickness`"):
         fitter.quantify(spectra, fractions > 0, thickness=[1.0])
+    with pytest.raises(ValueError, match="`nuisances`"):
+        fitter.quantify(spectra, fractions > 0, nuisances=np.zeros((len(spectra), 4)))
     with pytest.raises(ValueError, match="`workers`"):
         fitter.quantify(spectra, fractions > 0, workers=0)
     with pytest.raises(ValueError, match="`elements`"):

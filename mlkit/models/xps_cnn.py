@@ -42,6 +42,7 @@ def xps_cnn(
     composition_activation="softmax",
     predict_thickness=True,
     predict_presence=False,
+    nuisances=0,
     thickness_max=40.0,
     element_sensitivities=None,
     mask_channel=True,
@@ -76,6 +77,11 @@ def xps_cnn(
     `predict_presence` adds a presence head (Dense `classes` sigmoid on the composition branch's last
     hidden layer), trained with binary cross-entropy on "present at ≥ 1 at.%": the detection decision,
     apart from the fractions (see `mlkit.xps.metrics.reported_composition`).
+
+    `nuisances` > 0 adds a "nuisances" output of that many sigmoid values (Dense `thickness_units` →
+    Dropout(head_dropout) → Dense `nuisances`, beside the thickness head): the instrument and background parameters scaled to [0, 1] over their ranges
+    (`XPSSimulator.nuisance_targets`, trained with mean squared error). They start the full-spectrum
+    fit (`mlkit.xps.refinement`), whose answer depends on the basin it starts in.
 
     `element_sensitivities` (one positive number per class: an element's signal per unit atomic
     fraction, e.g. `XPSSimulator.element_sensitivities()`) makes the normalised scores intensities:
@@ -113,6 +119,8 @@ def xps_cnn(
     composition_activation = check_choice("composition_activation", composition_activation, COMPOSITION_ACTIVATIONS)
     if not (isinstance(thickness_max, (int, float)) and thickness_max > 0):
         raise ValueError(f"`thickness_max` must be a positive number, got {thickness_max!r}.")
+    if nuisances != 0:
+        nuisances = check_positive_int("nuisances", nuisances)
     if not isinstance(predict_presence, bool):
         raise ValueError(f"`predict_presence` must be True or False, got {predict_presence!r}.")
     element_sensitivities = check_vector("element_sensitivities", element_sensitivities, classes)
@@ -161,6 +169,11 @@ def xps_cnn(
                                                 name="thickness_fraction")(thickness)
         outputs["thickness"] = keras.layers.Rescaling(float(thickness_max), dtype="float32",
                                                       name="thickness")(thickness_fraction)
+    if nuisances:  # its own hidden layer: on the thickness one it cost 0.8 Å of thickness (measured)
+        read = keras.layers.Dense(thickness_units, activation="relu", name="nuisance_dense")(features)
+        read = keras.layers.Dropout(head_dropout, name="nuisance_dropout")(read)
+        outputs["nuisances"] = keras.layers.Dense(nuisances, activation="sigmoid", dtype="float32",
+                                                  name="nuisances")(read)
     composition = features
     if variant in ("drera", "deep") and predict_thickness:  # the overlayer estimate informs the composition
         composition = keras.layers.Concatenate(name="features_and_thickness")([features, thickness_fraction])

@@ -35,8 +35,8 @@ from mlkit.xps.information import information_limit, recall_by_detectability
 from mlkit.xps.metrics import reported_fractions
 from mlkit.xps.peak_areas import PeakAreaQuantification
 from mlkit.xps.preparation import UNMEASURED
-from mlkit.xps.refinement import CANDIDATE_THRESHOLD, MAX_EVALUATIONS, MIN_SIGNIFICANCE, PASSES, refine
-from mlkit.xps.simulator import shift_rows
+from mlkit.xps.refinement import CANDIDATE_THRESHOLD, MIN_SIGNIFICANCE, refine
+from mlkit.xps.simulator import NUISANCES, shift_rows
 from mlkit.xps.uncertainty import calibration_scale, coverage, mc_dropout
 
 DESCRIPTION = "XPS survey spectra → 80 element fractions + overlayer thickness; 1-D CNN vs NNLS baseline."
@@ -75,6 +75,10 @@ DEFAULTS = {
     # of light elements into spectra that do not hold them (`mlkit.xps.metrics.reported_composition`).
     "presence": True,
     "presence_weight": 10.0,  # its binary cross-entropy is a mean over 80 elements, mostly absent
+    # A head reading the background and instrument nuisances (scaled to [0, 1]): they start the
+    # full-spectrum fit, whose answer depends on the basin it starts in (README, full-spectrum refinement)
+    "nuisances": True,
+    "nuisance_weight": 10.0,  # of their mean squared error
     "early_stopping_patience": 6,
     "uncertainty": True,  # calibrated Monte-Carlo-dropout uncertainties…
     "uncertainty_samples": 20,  # …from this many passes (calibrated on 1,000 validation spectra,
@@ -87,10 +91,10 @@ DEFAULTS = {
     "refine": True,
     "refine_size": 200,
     "refine_workers": None,  # processes for the fit; None: the CPU count, at most 4
-    # rounds and Powell budget per round of the fit (`SpectrumFit`): 2 × 300 keeps `make run` within
-    # 15 minutes; the full run uses 4 × 600 (measured: README, full-spectrum refinement)
-    "refine_passes": 2,
-    "refine_evaluations": 300,
+    # rounds and budget per round of the fit (`SpectrumFit`); null: its method's (least squares from
+    # the nuisance head 2 × 100, Powell without it 4 × 600; measured: README, full-spectrum refinement)
+    "refine_passes": None,
+    "refine_evaluations": None,
     "fresh_data": False,  # new simulated spectra every batch (train_size per epoch) instead of a fixed set
     "full": False,
 }
@@ -124,7 +128,7 @@ WINDOW_CHECKS = ((10.0, 1100.0), (30.0, 1000.0))  # eV, measured windows imposed
 # (seed 0); at `make run` scale it read NiO at 0.37 (0.45 with 1), so `make run` keeps 1.
 FULL_SCALE = {"train_size": 100_000, "validation_size": 10_000, "epochs": 24, "early_stopping_patience": 24,
               "schedule": "cosine", "fresh_data": True, "baseline_size": 2000, "refine_size": 5000,
-              "refine_passes": PASSES, "refine_evaluations": MAX_EVALUATIONS, "thickness_weight": 20.0}
+              "thickness_weight": 20.0}
 COMPOSITION_LOSSES = ("crossentropy", "target_weighted", "prediction_weighted", "mae")
 
 
@@ -138,11 +142,11 @@ def composition_loss(name):
 def check_config(config):
     composition_loss(config["composition_loss"])
     for name in ("refine_size", "refine_workers", "refine_passes", "refine_evaluations"):
-        value = config[name]
-        if not (value is None and name == "refine_workers") and (
-                isinstance(value, bool) or not isinstance(value, int) or value < 1):
-            raise ValueError(f"`{name}` must be a positive integer{' or null' if name == 'refine_workers' else ''}, "
-                             f"got {value!r}.")
+        value, nullable = config[name], name != "refine_size"
+        if not (value is None and nullable) and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValueError(f"`{name}` must be a positive integer{' or null' if nullable else ''}, got {value!r}.")
+    if not isinstance(config["nuisances"], bool):
+        raise ValueError(f"`nuisances` must be true or false, got {config['nuisances']!r}.")
     try:
         XPSSimulator(**{**SIMULATOR_DEFAULTS, **config["simulator"]})
     except TypeError as error:  # an unknown setting name
@@ -166,11 +170,12 @@ def _run(run):
         if config["data_dir"]:
             manifest = read_manifest(config["data_dir"])
             simulator = XPSSimulator.from_config(manifest["simulator"])
-            train = load_shards(config["data_dir"])
+            train = load_shards(config["data_dir"], nuisances=config["nuisances"])
         else:
             simulator = XPSSimulator(**{**SIMULATOR_DEFAULTS, **config["simulator"]})
-            train = None if config["fresh_data"] else simulator.sample(config["train_size"], seed=(seed, 0))
-        validation = simulator.sample(config["validation_size"], seed=(seed, 1))
+            train = None if config["fresh_data"] else simulator.sample(config["train_size"], seed=(seed, 0),
+                                                                       nuisances=config["nuisances"])
+        validation = simulator.sample(config["validation_size"], seed=(seed, 1), nuisances=config["nuisances"])
         test = simulator.sample(config["test_size"], seed=(seed, 2))
     simulated = (0 if train is None or config["data_dir"] else len(train[0])) + len(validation[0]) + len(test[0])
     simulation_seconds = time.perf_counter() - started
@@ -192,6 +197,7 @@ def _run(run):
             composition_activation=config["composition_activation"],
             head_dropout=config["head_dropout"],
             predict_presence=config["presence"],
+            nuisances=len(NUISANCES) if config["nuisances"] else 0,
             thickness_max=thickness_max,
             element_sensitivities=simulator.element_sensitivities() if config["sensitivity_scaling"] else None,
         )
@@ -199,6 +205,8 @@ def _run(run):
         weights = {"composition": 1.0, "thickness": config["thickness_weight"] / thickness_max**2}
         if config["presence"]:
             losses["presence"], weights["presence"] = keras.losses.BinaryCrossentropy(), config["presence_weight"]
+        if config["nuisances"]:
+            losses["nuisances"], weights["nuisances"] = keras.losses.MeanSquaredError(), config["nuisance_weight"]
         model.compile(
             optimizer=run.optimizer(total_steps=config["epochs"] * steps_per_epoch),
             loss=losses,
@@ -210,14 +218,16 @@ def _run(run):
     run.record_model("model", model)
     if train is None:  # new spectra every batch: the simulator outruns training by an order of magnitude
         training_data, extra = simulated_dataset(simulator, global_batch, seed=seed + FRESH_SEED_OFFSET,
-                                                 presence=config["presence"]), {"steps_per_epoch": steps_per_epoch}
+                                                 presence=config["presence"], nuisances=config["nuisances"]), {
+            "steps_per_epoch": steps_per_epoch}
     else:
-        training_data, extra = array_targets_dataset(*train, global_batch, shuffle=True, seed=seed,
-                                                     presence=config["presence"]), {}
+        training_data, extra = array_targets_dataset(*train[:3], global_batch, shuffle=True, seed=seed,
+                                                     presence=config["presence"], nuisances=_fourth(train)), {}
     best, history = fit(
         model,
         training_data,
-        array_targets_dataset(*validation, global_batch, presence=config["presence"]),
+        array_targets_dataset(*validation[:3], global_batch, presence=config["presence"],
+                              nuisances=_fourth(validation)),
         run,
         epochs=config["epochs"],
         **extra,
@@ -252,24 +262,23 @@ def _run(run):
     refined, refined_fractions = {}, None
     if config["refine"]:
         rows = slice(0, min(len(spectra), config["refine_size"]))
-        refined_fractions, seconds = _refinement(run, config, simulator, spectra[rows],
-                                                 {key: value[rows] for key, value in predicted.items()})
+        refined_fractions, refined_thickness, seconds = _refinement(
+            run, config, simulator, spectra[rows], {key: value[rows] for key, value in predicted.items()})
         refined = {
             "spectra": rows.stop,
             "CNN": quantification_metrics(true_fractions[rows], fractions["CNN"][rows], true_thickness[rows],
                                           thickness["CNN"][rows]),
-            # the thickness stays the CNN's: the fit's is worse (2.7–3.4 against 2.4–2.5 Å, measured)
             "CNN + fit": quantification_metrics(true_fractions[rows], refined_fractions, true_thickness[rows],
-                                                thickness["CNN"][rows]),
+                                                refined_thickness),
         }
         refined["CNN + fit"]["spectra_per_second"] = rows.stop / seconds
         if config["baseline"]:
             within = slice(0, min(subset.stop, rows.stop))
             compared["CNN + fit"] = quantification_metrics(true_fractions[within], refined_fractions[within],
-                                                           true_thickness[within], thickness["CNN"][within])
+                                                           true_thickness[within], refined_thickness[within])
             compared["CNN + fit"]["spectra_per_second"] = refined["CNN + fit"]["spectra_per_second"]
             if within == subset:
-                fractions["CNN + fit"], thickness["CNN + fit"] = refined_fractions[within], thickness["CNN"][within]
+                fractions["CNN + fit"], thickness["CNN + fit"] = refined_fractions[within], refined_thickness[within]
     information = _information(simulator, config, fractions["CNN"], refined_fractions)
     robust = slice(0, min(len(spectra), ROBUSTNESS_SPECTRA))
     robustness = _robustness(best, simulator, spectra[robust], true_fractions[robust], true_thickness[robust])
@@ -340,9 +349,11 @@ def _run(run):
                   *report.metrics_table({"CNN": refined["CNN"], "CNN + fit": refined["CNN + fit"]}), "",
                   "The simulator is fitted to each spectrum for the elements the CNN proposes (presence ≥ "
                   f"{CANDIDATE_THRESHOLD:g}); amplitudes by NNLS, overlayer thickness, transmission, backgrounds, "
-                  "charging, width and chemical shifts within the simulator's ranges. The confident elements "
+                  "charging, width and chemical shifts within the simulator's ranges, started from the "
+                  f"network's {'thickness and nuisances (least squares)' if 'nuisances' in predicted else 'thickness (Powell)'}. "
+                  "The confident elements "
                   f"(presence ≥ 0.5) stay; a weaker one stays if the fit needs it (significance ≥ {MIN_SIGNIFICANCE:g}). "
-                  "Thickness: the CNN's (`mlkit.xps.refinement`)."]
+                  "Thickness: the fit's (`mlkit.xps.refinement`)."]
     notes += ["", f"## What the spectra allow (first {information['spectra']} test spectra)", "",
               *report.metrics_table(information["methods"]), "",
               "Oracle: the simulator's own model of each spectrum with every nuisance known (width, chemical "
@@ -401,12 +412,17 @@ def _run(run):
                           stochastic=("model",) if scale is not None else ())
 
 
-def _kept_in_run(path, count, compute):
+def _fourth(arrays):
+    """The nuisance targets of a sample drawn with them, else None."""
+    return arrays[3] if len(arrays) > 3 else None
+
+
+def _kept_in_run(path, count, compute, keys=("fractions",)):
     """`compute()`'s arrays (with its time in seconds) for `count` test spectra, kept at `path` in the run
-    so a resumed run does not redo them."""
+    so a resumed run does not redo them (unless one of `keys` is missing: kept by an older mlkit)."""
     if path.is_file():
         with np.load(path, allow_pickle=False) as saved:
-            if saved["fractions"].shape[0] == count:
+            if set(keys) <= set(saved.files) and saved["fractions"].shape[0] == count:
                 return {key: saved[key] for key in saved.files}, float(saved["seconds"])
     started = time.perf_counter()
     arrays = compute()
@@ -431,12 +447,16 @@ def _baseline(run, method, estimator, simulator, spectra):
 
 
 def _refinement(run, config, simulator, spectra, outputs):
-    """The CNN's answers refined by the full-spectrum fit: (fractions, seconds)."""
+    """The CNN's answers refined by the full-spectrum fit: (fractions, thickness, seconds)."""
     workers = config["refine_workers"] or min(os.cpu_count() or 1, 4)
-    arrays, seconds = _kept_in_run(run.path / "refinement.npz", len(spectra), lambda: {
-        "fractions": refine(outputs, spectra, simulator, workers=workers, progress=True,
-                            passes=config["refine_passes"], max_evaluations=config["refine_evaluations"])[0]})
-    return arrays["fractions"], seconds
+
+    def compute():
+        fractions, _, thickness = refine(outputs, spectra, simulator, workers=workers, progress=True,
+                                         passes=config["refine_passes"], max_evaluations=config["refine_evaluations"])
+        return {"fractions": fractions, "thickness": thickness}
+
+    arrays, seconds = _kept_in_run(run.path / "refinement.npz", len(spectra), compute, keys=("fractions", "thickness"))
+    return arrays["fractions"], arrays["thickness"], seconds
 
 
 def _information(simulator, config, cnn_fractions, refined_fractions=None):

@@ -1,8 +1,8 @@
 """Simulated spectra on disk (.npz shards + manifest.json) and as `tf.data` pipelines.
 
 Targets are a dict {"composition": (80,) atomic fractions, "thickness": (1,) Å}, plus with
-`presence=True` "presence": (80,) 0/1 (present at ≥ 1 at.%), matching the output names of
-`mlkit.models.xps_cnn`.
+`presence=True` "presence": (80,) 0/1 (present at ≥ 1 at.%) and with nuisances "nuisances": (5,)
+(`XPSSimulator.nuisance_targets`), matching the output names of `mlkit.models.xps_cnn`.
 """
 
 import time
@@ -13,7 +13,7 @@ import numpy as np
 from mlkit.io import atomic_directory, read_json, write_json
 from mlkit.progress import Progress
 from mlkit.xps.metrics import DETECTION_THRESHOLD
-from mlkit.xps.simulator import XPSSimulator
+from mlkit.xps.simulator import NUISANCES, XPSSimulator
 
 MANIFEST = "manifest.json"
 
@@ -40,9 +40,10 @@ def write_shards(simulator, n, directory, seed=0, shard_size=10_000, dtype="floa
     with atomic_directory(directory, "shards") as temporary, Progress(f"simulating {int(n)} spectra") as progress:
         for index, start in enumerate(range(0, int(n), int(shard_size))):
             count = min(int(shard_size), int(n) - start)
-            spectra, fractions, thickness = simulator.sample(count, seed=(seed, index))
+            spectra, fractions, thickness, nuisances = simulator.sample(count, seed=(seed, index), nuisances=True)
             name = f"shard-{index:05d}.npz"
-            np.savez(temporary / name, spectra=spectra.astype(dtype), fractions=fractions, thickness=thickness)
+            np.savez(temporary / name, spectra=spectra.astype(dtype), fractions=fractions, thickness=thickness,
+                     nuisances=nuisances)
             shards.append({"file": name, "count": count, "seed": [seed, index]})
             progress.update(count)
         seconds = time.perf_counter() - started
@@ -68,24 +69,31 @@ def read_manifest(directory):
     return manifest
 
 
-def load_shards(directory):
-    """All shards of a directory in memory: (spectra, fractions, thickness)."""
+def load_shards(directory, nuisances=False):
+    """All shards of a directory in memory: (spectra, fractions, thickness), with `nuisances` also
+    their nuisance targets (`XPSSimulator.nuisance_targets`; shards written before they were kept
+    raise a ValueError)."""
     manifest = read_manifest(directory)
-    parts = [np.load(Path(directory) / shard["file"]) for shard in manifest["shards"]]
-    return (np.concatenate([p["spectra"] for p in parts]).astype("float32"),
-            np.concatenate([p["fractions"] for p in parts]),
-            np.concatenate([p["thickness"] for p in parts]))
+    parts = [np.load(Path(directory) / shard["file"], allow_pickle=False) for shard in manifest["shards"]]
+    names = ("spectra", "fractions", "thickness") + (("nuisances",) if nuisances else ())
+    if nuisances and not all("nuisances" in part.files for part in parts):
+        raise ValueError(f"{directory} holds no nuisance targets (written by an older mlkit); simulate it again "
+                         "with `mlkit xps simulate` or train with nuisances=false.")
+    arrays = tuple(np.concatenate([part[name] for part in parts]) for name in names)
+    return (arrays[0].astype("float32"), *arrays[1:])
 
 
 def _targets(presence=False):
-    """(spectra, fractions, thickness) → (spectra, targets); with `presence`, also 1 where an element
-    is present at ≥ DETECTION_THRESHOLD (the target of xps_cnn's presence head)."""
-    def targets(spectra, fractions, thickness):
+    """(spectra, fractions, thickness[, nuisances]) → (spectra, targets); with `presence`, also 1 where
+    an element is present at ≥ DETECTION_THRESHOLD (the target of xps_cnn's presence head)."""
+    def targets(spectra, fractions, thickness, nuisances=None):
         import tensorflow as tf
 
         result = {"composition": fractions, "thickness": thickness[..., None]}
         if presence:
             result["presence"] = tf.cast(fractions >= DETECTION_THRESHOLD, fractions.dtype)
+        if nuisances is not None:
+            result["nuisances"] = nuisances
         return spectra, result
 
     return targets
@@ -142,10 +150,10 @@ def shard_dataset(directory, batch_size, shuffle=True, seed=0, repeat=False, inp
     return dataset
 
 
-def simulated_dataset(simulator, batch_size, seed=0, batches=None, presence=False):
+def simulated_dataset(simulator, batch_size, seed=0, batches=None, presence=False, nuisances=False):
     """Spectra generated on the fly: batch i is `simulator.sample(batch_size, seed=(seed, i))`.
 
-    Endless when `batches` is None; reproducible either way.
+    Endless when `batches` is None; reproducible either way. `nuisances` adds their targets.
     """
     import tensorflow as tf
 
@@ -154,26 +162,28 @@ def simulated_dataset(simulator, batch_size, seed=0, batches=None, presence=Fals
     simulator.templates  # noqa: B018  (build the bank once, not in every worker)
 
     def generate(index):
-        spectra, fractions, thickness = simulator.sample(batch_size, seed=(seed, int(index)))
-        return spectra, fractions, thickness
+        return simulator.sample(batch_size, seed=(seed, int(index)), nuisances=nuisances)
 
     def batch(index):
-        spectra, fractions, thickness = tf.numpy_function(generate, [index], [tf.float32, tf.float32, tf.float32])
-        spectra.set_shape([batch_size, simulator.points])
-        fractions.set_shape([batch_size, len(simulator.element_symbols)])
-        thickness.set_shape([batch_size])
-        return _targets(presence)(spectra, fractions, thickness)
+        arrays = tf.numpy_function(generate, [index], [tf.float32] * (4 if nuisances else 3))
+        shapes = [[batch_size, simulator.points], [batch_size, len(simulator.element_symbols)], [batch_size],
+                  [batch_size, len(NUISANCES)]]
+        for array, shape in zip(arrays, shapes):
+            array.set_shape(shape)
+        return _targets(presence)(*arrays)
 
     indices = tf.data.Dataset.range(batches) if batches is not None else tf.data.Dataset.range(2**62)
     return indices.map(batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(tf.data.AUTOTUNE)
 
 
-def array_targets_dataset(spectra, fractions, thickness, batch_size, shuffle=False, seed=0, presence=False):
-    """In-memory arrays as the same (spectrum, {composition, thickness[, presence]}) pipeline."""
+def array_targets_dataset(spectra, fractions, thickness, batch_size, shuffle=False, seed=0, presence=False,
+                          nuisances=None):
+    """In-memory arrays as the same (spectrum, {composition, thickness[, presence][, nuisances]}) pipeline;
+    `nuisances`: their (n, 5) targets."""
     import tensorflow as tf
 
-    dataset = tf.data.Dataset.from_tensor_slices((spectra.astype("float32"), fractions.astype("float32"),
-                                                  thickness.astype("float32")))
+    arrays = (spectra, fractions, thickness) + (() if nuisances is None else (nuisances,))
+    dataset = tf.data.Dataset.from_tensor_slices(tuple(np.asarray(a, "float32") for a in arrays))
     if shuffle:
         dataset = dataset.shuffle(len(spectra), seed=seed, reshuffle_each_iteration=True)
     return dataset.batch(batch_size).map(_targets(presence), num_parallel_calls=tf.data.AUTOTUNE).prefetch(

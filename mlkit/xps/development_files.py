@@ -50,7 +50,7 @@ def quantify_development_files(model, uncertainty=None, refine=False):
               if not block.skipped]
     inputs = np.stack([block.input for block in blocks])
     if refine:
-        fractions, thickness = model.refine(inputs)[0], model.predict(inputs)[1]
+        fractions, _, thickness = model.refine(inputs)
         spread = np.full_like(fractions, np.nan)
     elif uncertainty is None:
         fractions, thickness = model.predict(inputs)

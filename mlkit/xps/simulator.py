@@ -40,6 +40,9 @@ ADVENTITIOUS_CARBON = {"valence_electrons": 4, "density": 1.8, "molar_mass": 12.
 GENERIC_MATRIX = {"valence_electrons": 16, "density": 2.2, "molar_mass": 60.08, "band_gap": 9.0}
 NORMALIZATIONS = ("max", "area", "none")
 EXTRA_BACKGROUND_LENGTHS = (20.0, 200.0)  # eV, τ of the extra loss background
+# The instrument and background nuisances a network can be asked to read (`XPSSimulator.nuisance_targets`)
+NUISANCES = ("transmission_exponent", "background_scale", "extra_background", "extra_background_length",
+             "charging_shift")
 ADVENTITIOUS_O1S = 532.3  # eV, C–O and C=O of adventitious carbon
 
 
@@ -554,12 +557,36 @@ class XPSSimulator:
     def _nearest(levels, values):
         return np.abs(np.asarray(values)[..., None] - levels).argmin(axis=-1)
 
-    def sample(self, n, seed=None, chunk_size=2048):
-        """n random spectra: (spectra (n, points) float32, fractions (n, 80), thickness (n,) Å)."""
+    def sample(self, n, seed=None, chunk_size=2048, nuisances=False):
+        """n random spectra: (spectra (n, points) float32, fractions (n, 80), thickness (n,) Å), and with
+        `nuisances` their `nuisance_targets` (n, 5) as a fourth array."""
         seeds = np.random.SeedSequence(seed)  # drawn once, so seed=None still splits one entropy
         parameters = self.sample_parameters(n, seeds.entropy)
         spectra = self.render(parameters, noise_seed=seeds.spawn(2)[1], chunk_size=chunk_size)
-        return spectra, parameters.fractions(), parameters.thickness.astype("float32")
+        drawn = spectra, parameters.fractions(), parameters.thickness.astype("float32")
+        return (*drawn, self.nuisance_targets(parameters)) if nuisances else drawn
+
+    def nuisance_ranges(self):
+        """(5, 2) the drawn range of each of `NUISANCES`; equal ends where the simulator holds it fixed."""
+        transmission = self.transmission_exponent_range or (self.transmission_exponent,) * 2
+        extra = self.extra_background_range
+        return np.array([
+            transmission,
+            self.background_scale_range,
+            extra,
+            EXTRA_BACKGROUND_LENGTHS if extra[1] > 0 else (EXTRA_BACKGROUND_LENGTHS[0],) * 2,
+            (-self.charging_shift_max, self.charging_shift_max),
+        ], "float64")
+
+    def nuisance_targets(self, parameters):
+        """(n, 5) float32: each of `NUISANCES` scaled to [0, 1] over `nuisance_ranges()` (0.5 where fixed)."""
+        ranges = self.nuisance_ranges()
+        low, span = ranges[:, 0], ranges[:, 1] - ranges[:, 0]
+        values = np.stack([np.broadcast_to(low[j] if getattr(parameters, name) is None
+                                           else getattr(parameters, name), len(parameters))
+                           for j, name in enumerate(NUISANCES)], axis=1)
+        scaled = (values - low) / np.where(span > 0, span, 1.0)
+        return np.where(span > 0, scaled, 0.5).astype("float32")
 
     def sample_parameters(self, n, seed=None):
         """The parameters `sample(n, seed)` renders (its truth, with every nuisance)."""
