@@ -121,11 +121,11 @@ SIMULATOR_DEFAULTS = {
 }
 SHIFT_CHECKS = (-3.0, -2.0, -1.0, 1.0, 2.0, 3.0)  # eV, imposed on the test spectra
 WINDOW_CHECKS = ((10.0, 1100.0), (30.0, 1000.0))  # eV, measured windows imposed on the test spectra
-# 2.4 M fresh spectra (6× `make run`) with a cosine decay: about 45 min on a 2-core CPU, plus about 67 min
-# for refining the 5,000 test spectra at 4 × 600 (1.25 spectra/s measured on 500; 2 × 300: 2.5–3.9/s, but
-# RMS 5.80 against 5.33 at.% on those 500). A thickness weight of 20 (the thickness loss was 0.6 % of
-# the total) took the thickness MAE from 2.25 to 1.98 Å at F1 0.930 vs 0.932, RMS 8.76 vs 8.67 at.%
-# (seed 0); at `make run` scale it read NiO at 0.37 (0.45 with 1), so `make run` keeps 1.
+# 2.4 M fresh spectra (6× `make run`) with a cosine decay: about 45 min on a 2-core CPU, plus 33 min for
+# refining the 5,000 test spectra (least squares from the nuisance head: 2.5 spectra/s, measured with
+# other jobs beside it). A thickness weight of 20 (the thickness loss was 0.6 % of the total) took
+# the CNN's thickness MAE from 2.25 to 1.98 Å at F1 0.930 vs 0.932, RMS 8.76 vs 8.67 at.% (seed 0); at
+# `make run` scale it read NiO at 0.37 (0.45 with 1), so `make run` keeps 1.
 FULL_SCALE = {"train_size": 100_000, "validation_size": 10_000, "epochs": 24, "early_stopping_patience": 24,
               "schedule": "cosine", "fresh_data": True, "baseline_size": 2000, "refine_size": 5000,
               "thickness_weight": 20.0}
