@@ -304,6 +304,8 @@ def test_nuisance_targets_scale_the_drawn_nuisances():
     ranges = simulator.nuisance_ranges()
     np.testing.assert_allclose(ranges[:, 0] + targets * (ranges[:, 1] - ranges[:, 0]),
                                np.stack([getattr(parameters, name) for name in NUISANCES], axis=1), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(simulator.nuisance_values(targets),
+                               np.stack([getattr(parameters, name) for name in NUISANCES], axis=1), rtol=1e-5, atol=1e-5)
     fixed = XPSSimulator(points=100, energy_range=(0, 300), resolution_levels=1, shift_levels=1,
                          transmission_exponent_range=None, extra_background_range=(0.0, 0.0))
     held = fixed.nuisance_targets(fixed.sample_parameters(4, seed=0))

@@ -79,9 +79,10 @@ def xps_cnn(
     apart from the fractions (see `mlkit.xps.metrics.reported_composition`).
 
     `nuisances` > 0 adds a "nuisances" output of that many sigmoid values (Dense `thickness_units` →
-    Dropout(head_dropout) → Dense `nuisances`, beside the thickness head): the instrument and background parameters scaled to [0, 1] over their ranges
-    (`XPSSimulator.nuisance_targets`, trained with mean squared error). They start the full-spectrum
-    fit (`mlkit.xps.refinement`), whose answer depends on the basin it starts in.
+    Dropout(head_dropout) → Dense `nuisances`, beside the thickness head): the instrument and
+    background parameters scaled to [0, 1] over their ranges (`XPSSimulator.nuisance_targets`,
+    trained with mean squared error). They start the full-spectrum fit (`mlkit.xps.refinement`),
+    whose answer depends on the basin it starts in.
 
     `element_sensitivities` (one positive number per class: an element's signal per unit atomic
     fraction, e.g. `XPSSimulator.element_sensitivities()`) makes the normalised scores intensities:

@@ -273,7 +273,7 @@ class SpectrumFit(Estimator):
         if thickness is not None:
             values[0] = np.clip(float(thickness), low[0], high[0])
         if nuisances is not None:  # where the start decides the basin the fit ends in (see the class doc)
-            values[1:] = low[1:] + np.clip(np.asarray(nuisances, "float64"), 0.0, 1.0) * (high[1:] - low[1:])
+            values[1:] = simulator.nuisance_values(nuisances)
         shifts = np.full(len(elements), simulator.shift_levels // 2)
         level = len(simulator.resolutions) // 2
         for _ in range(self.passes_):

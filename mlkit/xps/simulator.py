@@ -588,6 +588,12 @@ class XPSSimulator:
         scaled = (values - low) / np.where(span > 0, span, 1.0)
         return np.where(span > 0, scaled, 0.5).astype("float32")
 
+    def nuisance_values(self, targets):
+        """The inverse of `nuisance_targets`: (..., 5) values on [0, 1] (clipped) → the nuisances
+        themselves (a fixed one at its value)."""
+        ranges = self.nuisance_ranges()
+        return ranges[:, 0] + np.clip(np.asarray(targets, "float64"), 0.0, 1.0) * (ranges[:, 1] - ranges[:, 0])
+
     def sample_parameters(self, n, seed=None):
         """The parameters `sample(n, seed)` renders (its truth, with every nuisance)."""
         if int(n) != n or n < 1:
