@@ -243,6 +243,7 @@ def plot_names(paths, blocks=None):
 
 def _xps_predict(args):
     from mlkit.xps import load_xps_ensemble
+    from mlkit.xps.refinement import MAX_MISFIT
 
     folder = Path(args.plot) if args.plot else None
     if folder is not None and folder.exists() and not folder.is_dir():
@@ -273,7 +274,7 @@ def _xps_predict(args):
         fractions, spreads, thickness = model.predict_with_uncertainty(inputs)
     else:
         (fractions, thickness), spreads = model.predict(inputs), None
-    refined, _, refined_thickness = model.refine(inputs) if args.refine else (None, None, None)
+    refined, _, refined_thickness, misfit = model.refine(inputs) if args.refine else (None,) * 4
     position = 0
     for path, prepared in zip(args.spectra, files):
         print(f"{path}")
@@ -291,6 +292,9 @@ def _xps_predict(args):
             if refined is not None:
                 print("  refined by a full-spectrum fit of the simulator (its elements from the answer above):")
                 _print_quantification(refined[position], refined_thickness[position], model.elements, args.threshold)
+                if misfit[position] > MAX_MISFIT:
+                    print(f"  note: the fit leaves {misfit[position]:,.0f}× the counting noise (structure the "
+                          "simulator lacks), so it only re-weights the elements the network found")
             position += 1
     if targets:
         from mlkit.xps.overlay import simulated_prediction

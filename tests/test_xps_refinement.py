@@ -5,7 +5,7 @@ import pytest
 
 from mlkit.xps import XPSSimulator, physics, quantification_metrics
 from mlkit.xps.preparation import UNMEASURED, network_input
-from mlkit.xps.refinement import SpectrumFit, candidate_elements, refine
+from mlkit.xps.refinement import MAX_MISFIT, SpectrumFit, candidate_elements, refine
 
 
 @pytest.fixture(scope="module")
@@ -19,11 +19,49 @@ def surveys():
 
 def test_fit_recovers_the_composition_for_the_true_elements(surveys):
     simulator, spectra, fractions, thickness = surveys
-    found, _, significance = SpectrumFit(simulator).fit().quantify(spectra, fractions > 0)
+    found, _, significance, misfit = SpectrumFit(simulator).fit().quantify(spectra, fractions > 0)
     metrics = quantification_metrics(fractions, found)
     assert metrics["quantification_rms_at_percent"] < 1.5, metrics
     np.testing.assert_allclose(found.sum(axis=1), 1.0, rtol=1e-5)
     assert np.isnan(significance[fractions == 0]).all() and (significance[fractions > 0.05] > 100).all()
+    assert (misfit < 2.0).all(), misfit  # the simulator explains its own spectra down to the counting noise
+
+
+def test_misfit_measures_what_the_simulator_cannot_explain(surveys):
+    simulator, spectra, fractions, _ = surveys
+    _, _, thickness, nuisances = simulator.sample(12, seed=3, nuisances=True)  # the same draw, with its nuisances
+    row = int(np.argmax(fractions.max(axis=1) < 1))
+    fitter = SpectrumFit(simulator, method="least_squares").fit()
+    elements, start = np.flatnonzero(fractions[row]), (thickness[row], nuisances[row])
+    clean = fitter.fit_one(spectra[row], elements, *start)["misfit"]
+    bump = 0.3 * spectra[row].max() * np.exp(-0.5 * ((simulator.binding_energy - 600.0) / 15.0) ** 2)
+    distorted = fitter.fit_one(spectra[row] + bump, elements, *start)["misfit"]
+    assert clean < 2.0 < MAX_MISFIT < distorted, (clean, distorted)
+
+
+def test_refine_adds_no_weak_candidate_where_the_fit_misses_the_spectrum(surveys, monkeypatch):
+    simulator, spectra, fractions, thickness = surveys
+    calls = []
+
+    def quantify(self, given, candidates, thickness=None, nuisances=None, progress=False, workers=1):
+        calls.append(candidates)
+        found = np.where(candidates, 1.0 / candidates.sum(axis=1, keepdims=True), 0.0).astype("float32")
+        misfit = np.array([1.0 if np.array_equal(row, spectra[0]) else 50.0 for row in given], "float32")
+        return found, thickness, np.where(candidates, 1e3, np.nan).astype("float32"), misfit
+
+    monkeypatch.setattr(SpectrumFit, "quantify", quantify)
+    presence = np.zeros((2, 80), "float32")
+    presence[:, [0, 1]] = [0.9, 0.3]  # one confident element, one weak candidate with strong support
+    outputs = {"composition": presence / presence.sum(axis=1, keepdims=True), "presence": presence,
+               "thickness": thickness[:2, None]}
+    refined, _, _, misfit = refine(outputs, spectra[:2], simulator)
+    np.testing.assert_allclose(refined[:, :2], [[0.5, 0.5], [1.0, 0.0]])
+    np.testing.assert_array_equal(misfit, [1.0, 50.0])
+    # the second spectrum, which the simulator misses, was fitted again for the network's answer alone
+    assert len(calls) == 2 and calls[1].shape == (1, 80) and np.flatnonzero(calls[1][0]).tolist() == [0]
+    refined, _, _, _ = refine(outputs, spectra[:2], simulator, max_misfit=100.0)
+    np.testing.assert_allclose(refined[:, :2], [[0.5, 0.5], [0.5, 0.5]])
+    assert len(calls) == 3
 
 
 def test_fit_ignores_unmeasured_bins(surveys):
@@ -32,7 +70,7 @@ def test_fit_ignores_unmeasured_bins(surveys):
     cut = network_input(np.where(measured, spectra, 0.0), np.broadcast_to(measured, spectra.shape))
     assert (cut[:, ~measured] == UNMEASURED).all()
     rows = [i for i in range(len(spectra)) if fractions[i, physics.element_index("Li")] == 0][:6]  # Li 1s is at 55 eV
-    found, _, _ = SpectrumFit(simulator).fit().quantify(cut[rows], fractions[rows] > 0)
+    found, _, _, _ = SpectrumFit(simulator).fit().quantify(cut[rows], fractions[rows] > 0)
     assert quantification_metrics(fractions[rows], found)["quantification_rms_at_percent"] < 3.0
 
 
@@ -55,7 +93,7 @@ def test_refine_keeps_confident_elements_and_drops_unsupported_weak_ones(surveys
     presence = np.where(fractions[rows] > 0, 0.9, 0.0).astype("float32")
     presence[:, gold] = 0.3  # a weak candidate that is not there
     outputs = {"composition": fractions[rows], "presence": presence, "thickness": thickness[rows, None]}
-    refined, significance, fitted = refine(outputs, spectra[rows], simulator)
+    refined, significance, fitted, _ = refine(outputs, spectra[rows], simulator)
     assert fitted.shape == (len(rows),) and np.isfinite(fitted).all()
     assert (refined[:, gold] == 0).all() and np.isfinite(significance[:, gold]).all()
     assert np.isnan(significance[:, copper]).all()  # never a candidate
@@ -71,14 +109,14 @@ def test_refine_answers_when_only_unsupported_elements_carry_the_fit(surveys, mo
         found = np.zeros(candidates.shape, "float32")
         found[0, present] = 1.0 / len(present)
         support = np.where(candidates, 0.0, np.nan).astype("float32")  # nothing is needed
-        return found, thickness, support
+        return found, thickness, support, np.ones(len(found), "float32")
 
     monkeypatch.setattr(SpectrumFit, "quantify", quantify)
     presence = np.where(fractions[row:row + 1] > 0, 0.3, 0.0).astype("float32")
     absent = next(e for e in map(physics.element_index, ("Au", "Cu", "Zn")) if fractions[row, e] == 0)
     presence[0, absent] = 0.9  # the one confident element, fitted at zero
     outputs = {"composition": fractions[row:row + 1], "presence": presence, "thickness": thickness[row:row + 1, None]}
-    refined, _, _ = refine(outputs, spectra[row:row + 1], simulator)
+    refined, _, _, _ = refine(outputs, spectra[row:row + 1], simulator)
     assert np.isfinite(refined).all() and np.isclose(refined.sum(), 1.0) and refined[0, present[0]] == 1.0
 
 
@@ -86,7 +124,7 @@ def test_least_squares_recovers_composition_and_thickness(surveys):
     simulator, spectra, fractions, thickness = surveys
     _, _, _, nuisances = simulator.sample(12, seed=3, nuisances=True)  # the same draw, with its nuisances
     fitter = SpectrumFit(simulator, passes=2, max_evaluations=100, method="least_squares").fit()
-    found, fitted, _ = fitter.quantify(spectra, fractions > 0, thickness + 2.0, nuisances)
+    found, fitted, _, _ = fitter.quantify(spectra, fractions > 0, thickness + 2.0, nuisances)
     assert quantification_metrics(fractions, found)["quantification_rms_at_percent"] < 1.5
     assert np.mean(np.abs(fitted - thickness)) < 1.0, fitted - thickness
 
@@ -97,7 +135,7 @@ def test_refine_starts_from_the_network_nuisances(surveys, monkeypatch):
 
     def quantify(self, spectra, candidates, thickness=None, nuisances=None, progress=False, workers=1):
         seen.append((self.method, nuisances))
-        return fractions[:2], thickness, np.where(candidates, 1e3, np.nan)
+        return fractions[:2], thickness, np.where(candidates, 1e3, np.nan), np.ones(2)
 
     monkeypatch.setattr(SpectrumFit, "quantify", quantify)
     outputs = {"composition": fractions[:2], "presence": (fractions[:2] > 0).astype("float32"),
@@ -160,5 +198,7 @@ def test_bad_inputs_are_refused(surveys):
         candidate_elements({"composition": fractions}, threshold=1.0)
     with pytest.raises(ValueError, match="`min_significance`"):
         refine({"composition": fractions}, spectra, simulator, min_significance=-1)
+    with pytest.raises(ValueError, match="`max_misfit`"):
+        refine({"composition": fractions}, spectra, simulator, max_misfit=float("nan"))
     with pytest.raises(ValueError, match="not fitted|fit"):
         SpectrumFit(simulator).quantify(spectra, fractions > 0)

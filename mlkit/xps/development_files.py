@@ -38,6 +38,7 @@ class DevelopmentResult:
     thickness: float
     shift: float
     implausible: dict  # element → fraction, for elements the sample cannot contain at ≥ 3 at.%
+    misfit: float = None  # refined answers: the fit's residual over the survey's counting noise
 
 
 def quantify_development_files(model, uncertainty=None, refine=False):
@@ -50,7 +51,7 @@ def quantify_development_files(model, uncertainty=None, refine=False):
               if not block.skipped]
     inputs = np.stack([block.input for block in blocks])
     if refine:
-        fractions, _, thickness = model.refine(inputs)
+        fractions, _, thickness, misfit = model.refine(inputs)
         spread = np.full_like(fractions, np.nan)
     elif uncertainty is None:
         fractions, thickness = model.predict(inputs)
@@ -69,7 +70,8 @@ def quantify_development_files(model, uncertainty=None, refine=False):
             block.label, known, shown,
             {model.elements[e]: float(spread[index, e]) for e in np.argsort(-fractions[index])
              if fractions[index, e] >= 0.01 and np.isfinite(spread[index, e])},
-            None if thickness is None else float(thickness[index]), block.reference.shift, implausible))
+            None if thickness is None else float(thickness[index]), block.reference.shift, implausible,
+            float(misfit[index]) if refine else None))
     return results
 
 

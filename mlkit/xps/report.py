@@ -118,6 +118,9 @@ def development_table(results, title="Real development files"):
              "`mlkit xps predict`). Composition of the substrate under the adventitious-carbon overlayer, "
              f"elements ≥ 1 at.%; **bold**: an element the sample cannot contain at ≥ {100 * MIN_IMPLAUSIBLE:g} at.%.",
              "", "| block | known | predicted at.% | C overlayer Å | shift eV |", "|---|---|---|---|---|"]
+    fitted = any(result.misfit is not None for result in results)
+    if fitted:  # refined answers: how far the simulator is from explaining each survey
+        lines[-2:] = [lines[-2] + " fit misfit (× noise) |", lines[-1] + "---|"]
     for result in results:
         cells = []
         for element, value in result.fractions.items():
@@ -125,10 +128,11 @@ def development_table(results, title="Real development files"):
             text = f"{element} {100 * value:.1f}" + (f" ± {100 * spread:.1f}" if spread == spread and spread else "")
             cells.append(f"**{text}**" if element in result.implausible else text)
         thickness = "–" if result.thickness is None else f"{result.thickness:.1f}"
-        lines.append(f"| {result.label} | {result.known} | {', '.join(cells)} | {thickness} | {result.shift:+.1f} |")
+        misfit = f" {result.misfit:,.0f} |" if fitted else ""
+        lines.append(f"| {result.label} | {result.known} | {', '.join(cells)} | {thickness} | {result.shift:+.1f} |{misfit}")
     for result in results:
         if "NiO reference" in result.known:
-            lines.append(f"\nNiO: Ni/(Ni+O) = {nickel_fraction(result):.2f} (target 0.50 ± 0.12).")
+            lines.append(f"\nNiO: Ni/(Ni+O) = {nickel_fraction(result):.3f} (target 0.50 ± 0.12, so 0.380–0.620).")
     return "\n".join(lines)
 
 

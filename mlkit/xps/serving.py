@@ -130,8 +130,9 @@ class XPSModel:
         return fractions, calibrated(spread, self.uncertainty_scale, fractions), thickness
 
     def refine(self, spectra, workers=1):
-        """(fractions (n, 80), significance (n, 80), thickness (n,) Å): the answer refined by fitting the
-        simulator to each spectrum for the elements the network proposes (`mlkit.xps.refinement.refine`)."""
+        """(fractions (n, 80), significance (n, 80), thickness (n,) Å, misfit (n,)): the answer refined by
+        fitting the simulator to each spectrum for the elements the network proposes
+        (`mlkit.xps.refinement.refine`)."""
         from mlkit.xps.refinement import refine
 
         spectra = np.asarray(spectra, "float32")
