@@ -1,6 +1,7 @@
 """The xps recipe end to end (tiny), `mlkit xps simulate` and `mlkit xps predict` on text and VAMAS files."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,6 +11,8 @@ from conftest import run_cli
 from mlkit_cli import main
 from mlkit.xps import XPSSimulator, load_xps_model, physics, write_vamas
 from mlkit.recipes import get_recipe
+
+DATA = Path(__file__).parent / "data" / "xps"  # real instrument files (see its README)
 
 # One worker builds this module's run fixture once (make test: pytest-xdist --dist loadgroup).
 pytestmark = pytest.mark.xdist_group("test_xps_cli")
@@ -153,6 +156,12 @@ def test_predict_refine_adds_the_fitted_answer(run_directory, measured):
     assert _elements(answer) and _elements(refined)
     total = sum(float(value) for _, value in _elements(refined))  # the rows at ≥ 1 at.%
     assert 90 <= total <= 100.5, result.stdout
+    # a real survey holds structure the simulator lacks: the fit says so and only re-weights the answer
+    real = run_cli("xps", "predict", out, DATA / "20_vamas_casaxps_IRREGULAR_specs_MgFe2O4.vms", "--refine")
+    assert real.returncode == 0, real.stderr[-2000:]
+    answer, refined = real.stdout.split("  refined by a full-spectrum fit")
+    assert "note: the fit leaves" in refined and "× the counting noise" in refined
+    assert {element for element, _ in _elements(refined)} <= {element for element, _ in _elements(answer)}
 
 
 @pytest.mark.slow

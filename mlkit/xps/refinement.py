@@ -88,12 +88,12 @@ def refine(outputs, spectra, simulator, candidate_threshold=CANDIDATE_THRESHOLD,
                  else np.asarray(outputs["composition"]) >= 0.01)
     rough = np.flatnonzero(misfit > max_misfit)
     if len(rough):  # the simulator misses these surveys' structure: fit them again for the network's answer
-        answer = reported_fractions(outputs) >= DETECTION_THRESHOLD
-        answer[np.arange(len(answer)), reported_fractions(outputs).argmax(axis=1)] = True
+        reported = reported_fractions(outputs)
+        answer = reported >= DETECTION_THRESHOLD
+        answer[np.arange(len(answer)), reported.argmax(axis=1)] = True
         nuisances = outputs.get("nuisances")
-        again = SpectrumFit(simulator, passes=passes, max_evaluations=max_evaluations, method=method).fit().quantify(
-            spectra[rough], answer[rough], None if start is None else start[rough],
-            None if nuisances is None else np.asarray(nuisances)[rough], workers=workers)
+        again = fitter.quantify(spectra[rough], answer[rough], None if start is None else start[rough],
+                                None if nuisances is None else np.asarray(nuisances)[rough], workers=workers)
         for array, values in zip((fractions, thickness, significance, misfit), again):
             array[rough] = values
         confident[rough] = answer[rough]
