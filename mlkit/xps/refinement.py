@@ -81,10 +81,11 @@ def refine(outputs, spectra, simulator, candidate_threshold=CANDIDATE_THRESHOLD,
             raise ValueError(f"`{name}` must be a non-negative number, got {value!r}.")
     candidates = candidate_elements(outputs, candidate_threshold)
     start = outputs["thickness"][:, 0] if "thickness" in outputs else None
+    nuisances = None if outputs.get("nuisances") is None else np.asarray(outputs["nuisances"])
     if method is None:
-        method = "least_squares" if "nuisances" in outputs else "powell"
+        method = "least_squares" if nuisances is not None else "powell"
     fitter = SpectrumFit(simulator, passes=passes, max_evaluations=max_evaluations, method=method).fit()
-    fractions, thickness, significance, misfit = fitter.quantify(spectra, candidates, start, outputs.get("nuisances"),
+    fractions, thickness, significance, misfit = fitter.quantify(spectra, candidates, start, nuisances,
                                                                  progress=progress, workers=workers)
     confident = (np.asarray(outputs["presence"]) >= 0.5 if "presence" in outputs
                  else np.asarray(outputs["composition"]) >= 0.01)
@@ -93,9 +94,8 @@ def refine(outputs, spectra, simulator, candidate_threshold=CANDIDATE_THRESHOLD,
         reported = reported_fractions(outputs)
         answer = reported >= DETECTION_THRESHOLD
         answer[np.arange(len(answer)), reported.argmax(axis=1)] = True
-        nuisances = outputs.get("nuisances")
         again = fitter.quantify(spectra[rough], answer[rough], None if start is None else start[rough],
-                                None if nuisances is None else np.asarray(nuisances)[rough], workers=workers)
+                                None if nuisances is None else nuisances[rough], workers=workers)
         for array, values in zip((fractions, thickness, significance, misfit), again):
             array[rough] = values
         confident[rough] = answer[rough]

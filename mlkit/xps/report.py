@@ -113,14 +113,13 @@ def development_table(results, title="Real development files"):
     """Markdown section: predictions on the shipped real surveys beside what is known of each sample."""
     from mlkit.xps.development_files import MIN_IMPLAUSIBLE, nickel_fraction
 
+    fitted = any(result.misfit is not None for result in results)  # refined: how far the simulator is off
     lines = ["", f"## {title}", "",
              "Every survey block of the real files in `mlkit/xps/development/` (C 1s referenced as in "
              "`mlkit xps predict`). Composition of the substrate under the adventitious-carbon overlayer, "
              f"elements ≥ 1 at.%; **bold**: an element the sample cannot contain at ≥ {100 * MIN_IMPLAUSIBLE:g} at.%.",
-             "", "| block | known | predicted at.% | C overlayer Å | shift eV |", "|---|---|---|---|---|"]
-    fitted = any(result.misfit is not None for result in results)
-    if fitted:  # refined answers: how far the simulator is from explaining each survey
-        lines[-2:] = [lines[-2] + " fit misfit (× noise) |", lines[-1] + "---|"]
+             "", "| block | known | predicted at.% | C overlayer Å | shift eV |" + (" fit misfit (× noise) |" if fitted else ""),
+             "|---|---|---|---|---|" + ("---|" if fitted else "")]
     for result in results:
         cells = []
         for element, value in result.fractions.items():
