@@ -35,7 +35,7 @@ from mlkit.xps.information import information_limit, recall_by_detectability
 from mlkit.xps.metrics import reported_fractions
 from mlkit.xps.peak_areas import PeakAreaQuantification
 from mlkit.xps.preparation import UNMEASURED
-from mlkit.xps.refinement import CANDIDATE_THRESHOLD, MAX_MISFIT, MIN_SIGNIFICANCE, refine
+from mlkit.xps.refinement import CANDIDATE_THRESHOLD, MAX_MISFIT, MIN_SIGNIFICANCE, MIN_SIGNIFICANCE_OXYGEN, refine
 from mlkit.xps.simulator import NUISANCES, shift_rows
 from mlkit.xps.uncertainty import calibration_scale, coverage, mc_dropout
 
@@ -352,7 +352,8 @@ def _run(run):
                   "charging, width and chemical shifts within the simulator's ranges, started from the "
                   f"network's {'thickness and nuisances (least squares)' if 'nuisances' in predicted else 'thickness (Powell)'}. "
                   "The confident elements "
-                  f"(presence ≥ 0.5) stay; a weaker one stays if the fit needs it (significance ≥ {MIN_SIGNIFICANCE:g}) "
+                  f"(presence ≥ 0.5) stay; a weaker one stays if the fit needs it (significance ≥ {MIN_SIGNIFICANCE:g}; O, whose "
+                  f"line the overlayer shares, ≥ {MIN_SIGNIFICANCE_OXYGEN:g}) "
                   f"and the fit explains the spectrum (misfit, its residual over the counting noise, ≤ {MAX_MISFIT:g}). "
                   "Thickness: the fit's (`mlkit.xps.refinement`)."]
     notes += ["", f"## What the spectra allow (first {information['spectra']} test spectra)", "",
