@@ -119,6 +119,11 @@ def test_casaxps_omicron_specslab2_and_plain_text(tmp_path):
     plain = write(tmp_path / "plain.csv", "Kinetic energy (eV),counts\n486.6,3\n487.6,4\n")
     assert read_spectrum(plain, photon_energy=1486.6).binding_energy.tolist() == pytest.approx([999, 1000])
     assert read_spectrum(plain, energy_scale="binding", photon_energy=1486.6).binding_energy[0] == 486.6
+    # decimal commas, as spreadsheets in many locales write them, with ";" or tabs between the columns
+    comma = write(tmp_path / "comma.csv", "Binding Energy;Counts\n284,5;1200,5\n285;1e3\n285,5\t9,5E2\n")
+    spectrum = read_spectrum(comma)
+    np.testing.assert_allclose(spectrum.binding_energy, [284.5, 285.0, 285.5])
+    np.testing.assert_allclose(spectrum.counts, [1200.5, 1000.0, 950.0])
 
 
 def test_thermo_avantage_xlsx(tmp_path):

@@ -1,6 +1,21 @@
-"""Plain two-column text or CSV (energy, intensity), with optional header lines before the numbers."""
+"""Plain two-column text or CSV (energy, intensity), with optional header lines before the numbers.
+
+Spreadsheets in many European locales write decimal commas with ";" or tabs between the columns
+("284,8;1234,5"); such a row reads as two numbers, as it can mean nothing else.
+"""
+
+import re
 
 from mlkit.xps.readers.common import Block, FormatError, numeric_fields, table
+
+_DECIMAL_COMMA_ROW = re.compile(r"^\s*(-?\d+(?:,\d*)?(?:[eE][-+]?\d+)?)\s*[;\t]\s*(-?\d+(?:,\d*)?(?:[eE][-+]?\d+)?)\s*[;\t]?\s*$")
+
+
+def _row(line):
+    found = _DECIMAL_COMMA_ROW.match(line)
+    if found and "," in line:
+        return [float(field.replace(",", ".")) for field in found.groups()]
+    return numeric_fields(line)
 
 
 def read_columns(text, energy_scale):
@@ -11,7 +26,7 @@ def read_columns(text, energy_scale):
             if not rows:
                 header.append(stripped.lower())
             continue
-        numbers = numeric_fields(stripped)
+        numbers = _row(stripped)
         if numbers is None:
             if rows:  # text after the data began
                 raise FormatError(f"line {number}: non-numeric line {stripped[:40]!r} after the data")
