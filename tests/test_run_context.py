@@ -102,6 +102,24 @@ def test_a_record_is_not_a_setting_and_does_not_break_resume(tmp_path):
             pass
 
 
+def test_a_run_resumes_after_its_recipe_gains_a_setting(tmp_path):
+    out = tmp_path / "run"
+    with start_run("demo", DEFAULTS, {"out": str(out)}):
+        (out / "history.csv").write_text("epoch,loss\n0,1.0\n")  # killed during training, by an older version
+    newer = {**DEFAULTS, "margin": 0.5}
+    with pytest.raises(MlkitError, match=r"different config \(margin\)"):  # unknown what the old code did
+        with start_run("demo", newer, {"out": str(out)}):
+            pass
+    with pytest.raises(MlkitError, match=r"different config \(margin\)"):  # the old code did something else
+        with start_run("demo", newer, {"out": str(out)}, added={"margin": 0.0}):
+            pass
+    with start_run("demo", newer, {"out": str(out)}, added={"margin": 0.5}) as run:  # the old code did this
+        assert run.config["margin"] == 0.5
+    assert json.loads((out / "config.json").read_text())["margin"] == 0.5
+    with start_run("demo", newer, {"out": str(out)}):  # recorded now: no `added` needed any more
+        pass
+
+
 # A loop that does not call fit: plain gradient steps on a model through a custom loop.
 LOOP_RUN = """
 import os, signal, sys

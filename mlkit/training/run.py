@@ -30,7 +30,7 @@ from mlkit.errors import MlkitError, RunFinishedError
 from mlkit.io import read_json, read_marker
 from mlkit.training.export import export_model
 from mlkit.training.precision import PRECISIONS
-from mlkit.training.run_directory import KIND, RunDirectory, RunLock, comparable, has_results
+from mlkit.training.run_directory import KIND, RunDirectory, RunLock, comparable, has_results, with_added
 from mlkit.training.strategy import STRATEGIES
 
 COMMON_DEFAULTS = {
@@ -278,11 +278,13 @@ def make_optimizer(optimizer="adam", learning_rate=1e-3, schedule=None, clipnorm
 
 
 @contextlib.contextmanager
-def start_run(recipe, defaults, overrides=None, overwrite=False, check=None):
+def start_run(recipe, defaults, overrides=None, overwrite=False, check=None, added=None):
     """Open a run (see the module docstring); yields a `Run`.
 
     `check(config)` validates recipe-specific settings (raising ValueError)
-    before anything is created.
+    before anything is created. `added` ({key: value}) names settings the recipe gained after
+    runs were started without them, each with the value that does what the code did before the
+    key existed: an unfinished run whose config lacks such a key resumes if the key has that value.
     """
     from mlkit.training.fit import set_seed
     from mlkit.training.precision import set_precision
@@ -305,10 +307,10 @@ def start_run(recipe, defaults, overrides=None, overwrite=False, check=None):
     lock = None
     previous_policy = keras.mixed_precision.global_policy().name
     try:
-        _check_existing(path, recipe, config, overwrite)
+        _check_existing(path, recipe, config, overwrite, added)
         directory = RunDirectory(path)
         lock = RunLock(directory.path).acquire()
-        _check_existing(directory.path, recipe, config, overwrite)  # again, now that we hold the lock
+        _check_existing(directory.path, recipe, config, overwrite, added)  # again, now that we hold the lock
         if overwrite and directory.config.is_file():
             _clear(directory.path)
         config["out"] = str(directory.path)
@@ -316,7 +318,7 @@ def start_run(recipe, defaults, overrides=None, overwrite=False, check=None):
         strategy = strategy or resolve_strategy(config["strategy"])
         config["precision_policy"] = set_precision(config["precision"])
         config["replicas"] = strategy.num_replicas_in_sync
-        directory.write_config(config)
+        directory.write_config(config, added)
         yield Run(recipe, config, directory, strategy)
     except BaseException:
         # A failed start (bad setting, refused data) leaves nothing behind; only the lock holder cleans.
@@ -340,7 +342,7 @@ def _run_path(recipe, config):
     return RunDirectory.new_path(recipe, config["runs_root"])
 
 
-def _check_existing(path, recipe, config, overwrite):
+def _check_existing(path, recipe, config, overwrite, added=None):
     """Refuse before any work: another recipe's run, a different config, a finished run."""
     if not path.exists():
         return
@@ -364,7 +366,7 @@ def _check_existing(path, recipe, config, overwrite):
     finished = (path / "metrics.json").is_file()
     if finished:
         raise RunFinishedError(f"{path} holds a finished run (metrics.json); pass --overwrite to run it again")
-    before, now = comparable(previous), comparable(config)
+    before, now = comparable(with_added(previous, added)), comparable(config)
     if before != now:
         changed = sorted(key for key in set(before) | set(now) if before.get(key) != now.get(key))
         raise MlkitError(f"{path} holds an unfinished run with a different config ({', '.join(changed)}); "

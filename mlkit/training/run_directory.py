@@ -106,10 +106,10 @@ class RunDirectory:
     def _state(self):
         return read_json(self.state) if self.state.is_file() else {}
 
-    def write_config(self, config):
-        """Record the config; a resumed run must use the config it started with."""
+    def write_config(self, config, added=None):
+        """Record the config; a resumed run must use the config it started with (`added`: see `with_added`)."""
         if self.config.exists():
-            previous = read_json(self.config)
+            previous = with_added(read_json(self.config), added)
             if comparable(previous) != comparable(config):
                 raise MlkitError(f"{self.path} holds a run with a different config; choose another output directory")
             config = {**previous, **config}
@@ -137,6 +137,12 @@ def has_results(path):
 # Keys that describe where or how a run executes, not what it computes: a resume may differ in them.
 # Keys that may differ on resume: where the run lives, what was resolved, what is only logged.
 VOLATILE_KEYS = ("out", "precision_policy", "replicas", "global_batch_size", "overwrite", "tensorboard")
+
+
+def with_added(config, added):
+    """A stored config completed with the settings added since it was written (`start_run(added=...)`):
+    each missing key takes the value that does what the code did before the key existed."""
+    return {**{key: value for key, value in (added or {}).items() if key not in config}, **config}
 
 
 def comparable(config):
