@@ -174,6 +174,8 @@ def test_predict_kinetic_energy_text(run_directory, measured, tmp_path):
     result = run_cli("xps", "predict", out, path, "--energy-scale", "kinetic")
     assert result.returncode == 0, result.stderr[-2000:]
     assert "carbon overlayer thickness" in result.stdout
+    # its kinetic energies were converted with the model's photon energy, which the user must be told
+    assert f"assumed {simulator.photon_energy:g} eV" in result.stdout
 
 
 def _write(path, energy, counts):

@@ -162,9 +162,9 @@ def _spectrum(path, block, index, count, photon_energy):
     if counts.min() < -NEGATIVE_TOLERANCE * counts.max():
         raise ValueError(f"{path.name}: {where} contains negative counts")
     counts = np.maximum(counts, 0.0)
-    hv = block.photon_energy or None
+    stated = block.photon_energy or None  # what the file says; an assumed one stays unrecorded (and noted)
     if block.energy_scale == "kinetic":
-        hv = hv or photon_energy
+        hv = stated or photon_energy
         if hv is None:
             raise ValueError(f"{path.name}: {where} has kinetic energies but no photon energy")
         energy = hv - energy
@@ -173,7 +173,7 @@ def _spectrum(path, block, index, count, photon_energy):
     transmission = None if block.transmission is None else np.asarray(block.transmission, "float64")[order]
     if np.any(np.diff(energy) <= 0):
         raise ValueError(f"{path.name}: {where} has repeated energy values")
-    return MeasuredSpectrum(str(path), energy, counts, hv, block.name, block.sample, index, count,
+    return MeasuredSpectrum(str(path), energy, counts, stated, block.name, block.sample, index, count,
                             block.source, block.technique, transmission)
 
 
