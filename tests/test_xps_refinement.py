@@ -1,5 +1,7 @@
 """The full-spectrum fit that refines the CNN's answer (`mlkit.xps.refinement`)."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -223,3 +225,51 @@ def test_bad_inputs_are_refused(surveys):
         refine({"composition": fractions}, spectra, simulator, max_misfit=float("nan"))
     with pytest.raises(ValueError, match="not fitted|fit"):
         SpectrumFit(simulator).quantify(spectra, fractions > 0)
+
+
+WORKERS_RUN = """
+from mlkit.xps import XPSSimulator
+from mlkit.xps.refinement import SpectrumFit
+simulator = XPSSimulator(points=500, resolution_levels=2, shift_levels=3, max_elements=3)
+spectra, fractions, _ = simulator.sample(400, seed=3)  # 50 per chunk: minutes of work for each worker
+SpectrumFit(simulator, passes=1, max_evaluations=200).fit().quantify(spectra, fractions > 0, workers=2)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
+def test_fit_workers_stop_when_the_run_is_killed():
+    import subprocess
+    import sys
+    import time
+
+    def children(pid):
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:  # the process ended meanwhile
+                continue
+            if int(fields[1]) == pid and "spawn_main" in (stat.parent / "cmdline").read_bytes().decode(errors="replace"):
+                found.append(int(stat.parent.name))
+        return found
+
+    run = subprocess.Popen([sys.executable, "-c", WORKERS_RUN])
+    deadline = time.monotonic() + 120
+    while len(children(run.pid)) < 2 and time.monotonic() < deadline and run.poll() is None:
+        time.sleep(0.2)
+    workers = children(run.pid)
+    assert len(workers) == 2, "the fit never started its two workers"
+    time.sleep(5)  # into their fits
+    run.kill()
+    run.wait()
+
+    def fitting(pid):  # neither gone nor a zombie waiting to be reaped
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+
+    deadline = time.monotonic() + 20  # one spectrum's fit at most
+    while any(map(fitting, workers)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(map(fitting, workers)), "fit workers went on after their run was killed"

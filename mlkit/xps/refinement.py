@@ -28,6 +28,9 @@ noise alone leaves 1.9 at.% (1,000 spectra).
 import concurrent.futures
 import io
 import multiprocessing
+import os
+import threading
+import time
 
 import numpy as np
 from scipy import optimize
@@ -243,7 +246,8 @@ class SpectrumFit(Estimator):
             else:  # spawn: the parent may hold TensorFlow's threads, which fork does not copy safely
                 chunks = [jobs[start::workers * 4] for start in range(workers * 4)]
                 context = multiprocessing.get_context("spawn")
-                with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+                with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_end_with,
+                                                            initargs=(os.getpid(),)) as pool:
                     settings = (self.simulator.get_config(), self.get_params(deep=False))
                     futures = [pool.submit(_fit_chunk, settings, chunk) for chunk in chunks if chunk]
                     for future in concurrent.futures.as_completed(futures):
@@ -395,3 +399,15 @@ def _fit_chunk(settings, jobs):
     simulator_config, parameters = settings
     fitter = SpectrumFit(**{**parameters, "simulator": XPSSimulator.from_config(simulator_config)}).fit()
     return [fitter._fit_job(job) for job in jobs]
+
+
+def _end_with(parent):
+    """Pool initializer: end this worker when the process that started it is gone (a killed run). An
+    orphaned worker would fit on for nobody, then wait for work forever: every worker holds the task
+    queue's writing end, so it never sees the queue close."""
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
