@@ -45,7 +45,7 @@ RECIPE_TARGETS := $(subst _,-,$(RECIPES))
 $(RECIPE_TARGETS): $(STAMP)
 	$(BIN)/mlkit run $(subst -,_,$@) --seed $(SEED) $(ARGS)
 
-# Paper scale: 24 epochs of 100k fresh spectra each (about 2.5 hours on 2 CPU cores; a killed run resumes).
+# Paper scale: 48 epochs of 100k fresh spectra each (about 100 minutes on 2 CPU cores; a killed run resumes).
 xps-full: $(STAMP)
 	$(BIN)/mlkit run xps --full --seed $(SEED)
 

@@ -67,24 +67,6 @@ def test_refine_adds_no_weak_candidate_where_the_fit_misses_the_spectrum(surveys
 
 
 
-def test_a_weak_oxygen_candidate_needs_more_support(surveys, monkeypatch):
-    simulator, spectra, _, thickness = surveys
-    oxygen, gold, silicon = (physics.element_index(symbol) for symbol in ("O", "Au", "Si"))
-
-    def quantify(self, given, candidates, thickness=None, nuisances=None, progress=False, workers=1):
-        found = np.where(candidates, 1.0 / candidates.sum(axis=1, keepdims=True), 0.0).astype("float32")
-        support = np.where(candidates, 200.0, np.nan).astype("float32")  # between the two thresholds
-        return found, thickness, support, np.ones(len(given), "float32")
-
-    monkeypatch.setattr(SpectrumFit, "quantify", quantify)
-    presence = np.zeros((1, 80), "float32")
-    presence[0, [silicon, oxygen, gold]] = [0.9, 0.3, 0.3]  # Si confident; O and Au weak, equally supported
-    outputs = {"composition": presence / presence.sum(), "presence": presence, "thickness": thickness[:1, None]}
-    refined = refine(outputs, spectra[:1], simulator)[0]
-    assert refined[0, oxygen] == 0 and refined[0, gold] > 0 and refined[0, silicon] > 0
-    refined = refine(outputs, spectra[:1], simulator, oxygen_significance=100.0)[0]
-    assert refined[0, oxygen] > 0
-
 def test_fit_ignores_unmeasured_bins(surveys):
     simulator, spectra, fractions, _ = surveys
     measured = simulator.binding_energy >= 150.0
@@ -219,8 +201,6 @@ def test_bad_inputs_are_refused(surveys):
         candidate_elements({"composition": fractions}, threshold=1.0)
     with pytest.raises(ValueError, match="`min_significance`"):
         refine({"composition": fractions}, spectra, simulator, min_significance=-1)
-    with pytest.raises(ValueError, match="`oxygen_significance`"):
-        refine({"composition": fractions}, spectra, simulator, oxygen_significance=None)
     with pytest.raises(ValueError, match="`max_misfit`"):
         refine({"composition": fractions}, spectra, simulator, max_misfit=float("nan"))
     with pytest.raises(ValueError, match="not fitted|fit"):

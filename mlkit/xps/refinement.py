@@ -52,12 +52,11 @@ CANDIDATE_THRESHOLD = 0.1
 # (With Powell from mid-range, 200 test spectra, 100 had been best.) Confident elements always stay:
 # dropping those with support below 10 or 30 lowered recall and raised the RMS.
 MIN_SIGNIFICANCE = 50.0
-# Support a weak O candidate needs instead. The overlayer's own O 1s lies under the substrate's, and its
-# amount moves with the thickness the fit is free to choose, so O's support overstates its evidence:
-# 48 of the 59 false detections the fit left on 800 validation spectra of the full run (seed 0; the
-# test set untouched) were O. There, weak O kept at ≥ 50 / 100 / 200 / 400 / 1,000 / never gives F1
-# 0.9457 / 0.9462 / 0.9468 / 0.9475 / 0.9469 / 0.9461 and RMS 4.53 / 4.58 / 4.63 / 4.66 / 4.69 / 4.67 at.%.
-MIN_SIGNIFICANCE_OXYGEN = 400.0
+# Tried and not kept: a stricter support for weak O candidates, whose line the overlayer shares. On
+# 800 validation spectra of the 24-epoch full run, O kept at ≥ 50 / 100 / 200 / 400 / 1,000 / never
+# gave F1 0.9457 / 0.9462 / 0.9468 / 0.9475 / 0.9469 / 0.9461 (RMS 4.53 → 4.66 at.% at 400); on those
+# of the 48-epoch run 0.9510 / 0.9504 / 0.9502 / 0.9503 / 0.9492 / 0.9478 (RMS 4.09 → 4.25): the gain
+# belonged to one network.
 # Misfit (see `SpectrumFit.fit_one`) above which the support of a weak candidate means nothing: the
 # significance is an F-like ratio that assumes the simulator explains the survey but for counting noise.
 # Fits with the true elements read 0.83–1.07 on 40 simulated spectra; the five shipped real surveys
@@ -70,8 +69,7 @@ BUDGETS = {"powell": (4, 600), "least_squares": (2, 100)}
 
 
 def refine(outputs, spectra, simulator, candidate_threshold=CANDIDATE_THRESHOLD, min_significance=MIN_SIGNIFICANCE,
-           max_misfit=MAX_MISFIT, workers=1, progress=False, passes=None, max_evaluations=None, method=None,
-           oxygen_significance=MIN_SIGNIFICANCE_OXYGEN):
+           max_misfit=MAX_MISFIT, workers=1, progress=False, passes=None, max_evaluations=None, method=None):
     """The CNN's answer refined by the full-spectrum fit: (fractions (n, 80), significance (n, 80),
     fitted thickness (n,) Å, misfit (n,)).
 
@@ -80,14 +78,13 @@ def refine(outputs, spectra, simulator, candidate_threshold=CANDIDATE_THRESHOLD,
     `method` None takes "least_squares" from such a start and "powell" without one; `passes` and
     `max_evaluations` None take the method's budget (`SpectrumFit`). After
     the fit the confident ones (presence ≥ 0.5) stay; a weaker candidate stays if its significance
-    reaches `min_significance` (O: `oxygen_significance`) and the fit's misfit (its residual over the survey's own counting noise)
+    reaches `min_significance` and the fit's misfit (its residual over the survey's own counting noise)
     is at most `max_misfit`. Where the simulator leaves far more than noise, as on real surveys, the
     spectrum is fitted again for the elements of the network's answer (`reported_fractions`) alone:
     the fit only re-weights them. The kept fractions are renormalised.
     Significance is NaN for elements that were not candidates.
     """
-    for name, value in (("min_significance", min_significance), ("max_misfit", max_misfit),
-                        ("oxygen_significance", oxygen_significance)):
+    for name, value in (("min_significance", min_significance), ("max_misfit", max_misfit)):
         if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not value >= 0:
             raise ValueError(f"`{name}` must be a non-negative number, got {value!r}.")
     candidates = candidate_elements(outputs, candidate_threshold)
@@ -110,9 +107,7 @@ def refine(outputs, spectra, simulator, candidate_threshold=CANDIDATE_THRESHOLD,
         for array, values in zip((fractions, thickness, significance, misfit), again):
             array[rough] = values
         confident[rough] = answer[rough]
-    needed = np.full(significance.shape[1], float(min_significance))
-    needed[physics.element_index("O")] = float(oxygen_significance)
-    supported = (significance >= needed) & (misfit <= max_misfit)[:, None]  # NaN compares False
+    supported = (significance >= min_significance) & (misfit <= max_misfit)[:, None]  # NaN compares False
     keep = np.isfinite(significance) & (confident | supported)  # the fitted elements
     kept = np.where(keep, fractions, 0.0)
     empty = ~(kept.sum(axis=1) > 0)  # nothing kept, or only elements fitted at zero: keep the largest fitted
