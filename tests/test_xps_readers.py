@@ -50,7 +50,6 @@ def test_kinetic_axes_become_binding_energy_without_the_work_function():
     assert kratos.transmission is not None and kratos.transmission.shape == kratos.counts.shape
 
 
-
 def test_the_ni_metal_reference_shows_implanted_argon_and_the_oxide_does_not():
     # Why `development_files.SAMPLES` lets the Ni metal survey hold Ar: the Ar 2p doublet (242 eV) of a
     # sputter-cleaned reference stands above the background beside it; nothing does on NiO.
@@ -62,6 +61,7 @@ def test_the_ni_metal_reference_shows_implanted_argon_and_the_oxide_does_not():
     ni, _, nio, _ = read_spectra(DEVELOPMENT / "06_Ni_NiO_specs_references.vms")
     assert argon_excess(ni) > 0.08
     assert abs(argon_excess(nio)) < 0.03
+
 
 def test_the_same_measurement_in_two_formats_reads_alike():
     binary = read_spectrum(DATA / "06_phi_MgKa_survey.spe")

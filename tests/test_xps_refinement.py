@@ -222,16 +222,17 @@ def test_fit_workers_stop_when_the_run_is_killed():
     import sys
     import time
 
+    def status(process):
+        """(state, parent pid, command line) of a /proc/<pid> folder, or None once the process is gone."""
+        try:
+            fields = (process / "stat").read_text().rsplit(")", 1)[1].split()
+            return fields[0], int(fields[1]), (process / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            return None
+
     def children(pid):
-        found = []
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:  # the process ended meanwhile
-                continue
-            if int(fields[1]) == pid and "spawn_main" in (stat.parent / "cmdline").read_bytes().decode(errors="replace"):
-                found.append(int(stat.parent.name))
-        return found
+        return [int(process.name) for process in Path("/proc").glob("[0-9]*")
+                if (found := status(process)) and found[1] == pid and "spawn_main" in found[2]]
 
     run = subprocess.Popen([sys.executable, "-c", WORKERS_RUN])
     deadline = time.monotonic() + 120
@@ -244,12 +245,10 @@ def test_fit_workers_stop_when_the_run_is_killed():
     run.wait()
 
     def fitting(pid):  # neither gone nor a zombie waiting to be reaped
-        try:
-            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-        except OSError:
-            return False
+        found = status(Path(f"/proc/{pid}"))
+        return found is not None and found[0] != "Z"
 
-    deadline = time.monotonic() + 20  # one spectrum's fit at most
+    deadline = time.monotonic() + 20  # each worker's watchdog looks once a second
     while any(map(fitting, workers)) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(map(fitting, workers)), "fit workers went on after their run was killed"

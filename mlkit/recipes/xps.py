@@ -124,9 +124,10 @@ WINDOW_CHECKS = ((10.0, 1100.0), (30.0, 1000.0))  # eV, measured windows imposed
 # 4.8 M fresh spectra (48 epochs of 100,000) with a cosine decay: about 70 min on a 2-core CPU, plus
 # 6 min for the NNLS baseline and about 20 min for refining the 5,000 test spectra (least squares from
 # the nuisance head, 3.7–4.3 spectra/s). Against 24 epochs (seed 0, same test set): CNN F1 0.936 vs
-# 0.927, RMS 8.06 vs 8.93 at.%, 1.88 vs 2.05 Å (refined: see README). A thickness weight of 20 (the thickness loss was 0.6 % of the total) took
-# the CNN's thickness MAE from 2.25 to 1.98 Å at F1 0.930 vs 0.932, RMS 8.76 vs 8.67 at.% (seed 0); at
-# `make run` scale it read NiO at 0.37 (0.45 with 1), so `make run` keeps 1.
+# 0.927, RMS 8.06 vs 8.93 at.%, 1.88 vs 2.05 Å (refined: see README). A thickness weight of 20 (the
+# thickness loss was 0.6 % of the total) took the CNN's thickness MAE from 2.25 to 1.98 Å at F1 0.930
+# vs 0.932, RMS 8.76 vs 8.67 at.% (seed 0); at `make run` scale it read NiO at 0.37 (0.45 with 1), so
+# `make run` keeps 1.
 FULL_SCALE = {"train_size": 100_000, "validation_size": 10_000, "epochs": 48, "early_stopping_patience": 48,
               "schedule": "cosine", "fresh_data": True, "baseline_size": 2000, "refine_size": 5000,
               "thickness_weight": 20.0}

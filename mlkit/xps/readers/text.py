@@ -8,7 +8,8 @@ import re
 
 from mlkit.xps.readers.common import Block, FormatError, numeric_fields, table
 
-_DECIMAL_COMMA_ROW = re.compile(r"^\s*(-?\d+(?:,\d*)?(?:[eE][-+]?\d+)?)\s*[;\t]\s*(-?\d+(?:,\d*)?(?:[eE][-+]?\d+)?)\s*[;\t]?\s*$")
+_DECIMAL_COMMA_NUMBER = r"(-?\d+(?:,\d*)?(?:[eE][-+]?\d+)?)"
+_DECIMAL_COMMA_ROW = re.compile(rf"^\s*{_DECIMAL_COMMA_NUMBER}\s*[;\t]\s*{_DECIMAL_COMMA_NUMBER}\s*[;\t]?\s*$")
 
 
 def _row(line):
