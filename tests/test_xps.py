@@ -630,6 +630,28 @@ def test_auger_lines_follow_the_auger_parameter():
     assert XPSSimulator.from_config(coupled.get_config()).auger_shifts is True
 
 
+def test_mg_oxide_shows_its_kl23v_auger_feature_near_242_ev():
+    """Mg KL23V, 63 eV above KL23L23 in kinetic energy: BE ≈ 243 eV in MgO, where Ar 2p3/2 lies."""
+    settings = dict(resolution_levels=1, resolution_range=(0.8, 0.8), shift_levels=9, points=4000)
+    with_feature, without = XPSSimulator(**settings), XPSSimulator(**settings, valence_augers=False)
+    energy = with_feature.binding_energy
+    magnesium = physics.element_index("Mg")
+    oxide = int(np.argmax(with_feature.element_shifts(magnesium)))
+
+    def template(simulator):
+        return simulator.templates.reshape(1, 9, 80, -1)[0, oxide, magnesium]
+
+    feature, kll = (energy > 232) & (energy < 254), (energy > 296) & (energy < 318)
+    main = energy[kll][np.argmax(template(with_feature)[kll])]
+    peak = energy[feature][np.argmax(template(with_feature)[feature])]
+    assert abs(main - 306.8) < 0.5 and abs(main - peak - 63.0) < 0.5
+    added = template(with_feature)[feature].sum() - template(without)[feature].sum()
+    assert 0.025 < added / template(with_feature)[kll].sum() < 0.05
+    assert np.allclose(template(with_feature)[kll], template(without)[kll], rtol=0.05)
+    assert XPSSimulator.from_config({}).valence_augers is False  # exports from before the option
+    assert XPSSimulator.from_config(with_feature.get_config()).valence_augers is True
+
+
 def test_auger_widths_option_broadens_3d_metal_lmm_towards_the_oxide():
     def lmm_fwhm(simulator, level):
         energy = simulator.binding_energy

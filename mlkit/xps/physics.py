@@ -115,7 +115,8 @@ def photoemission_binding_energies():
 
 
 @functools.lru_cache(maxsize=None)
-def element_lines(z, photon_energy, max_binding_energy, energies="xraylib", auger_intensity="group"):
+def element_lines(z, photon_energy, max_binding_energy, energies="xraylib", auger_intensity="group",
+                  valence_augers=False):
     """All photoelectron and main Auger lines of element `z` with 0 < BE ≤ max.
 
     Spin–orbit partners come out as separate subshells (L2/L3 = 2p1/2 / 2p3/2, …).
@@ -126,6 +127,8 @@ def element_lines(z, photon_energy, max_binding_energy, energies="xraylib", auge
     `auger_intensity` (measured Auger tables only): "group" shares the intensity of every hole that
     ends in the group's decay among the table's features; "main_line" shares only the main line's
     share (AUGER_BRANCHING) of the initial-hole decays, as the Z+1 estimate does.
+    `valence_augers` (measured Auger tables only) adds the features with a valence hole beside the
+    main Auger line (`reference_lines.VALENCE_AUGERS`: Mg KL23V at BE ≈ 242 eV in MgO).
     """
     if energies not in LINE_ENERGIES:
         raise ValueError(f"`energies` must be one of {LINE_ENERGIES}, got {energies!r}.")
@@ -134,6 +137,8 @@ def element_lines(z, photon_energy, max_binding_energy, energies="xraylib", auge
     lines = _element_lines(z, photon_energy, max_binding_energy + 20.0)
     if energies == "reference":
         lines = _reference_lines(z, lines, photon_energy, auger_intensity)
+        if valence_augers:
+            lines = lines + _valence_auger_lines(z, lines, photon_energy)
     return tuple(line for line in lines if 0 < line.binding_energy <= max_binding_energy)
 
 
@@ -182,6 +187,20 @@ def _reference_lines(z, lines, photon_energy, auger_intensity="group"):
     extra = [dataclasses.replace(replaced, binding_energy=photon_energy - kinetic, intensity=group * weight / total)
              for kinetic, weight in table]
     return [line for line in moved if line is not replaced] + extra
+
+
+def _valence_auger_lines(z, lines, photon_energy):
+    """The `VALENCE_AUGERS` features of element `z`, placed and scaled from its main Auger line."""
+    from mlkit.xps.reference_lines import AUGER_LINES, VALENCE_AUGERS
+
+    symbol = _xraylib().AtomicNumberToSymbol(z)
+    augers = [line for line in lines if line.auger]
+    if symbol not in VALENCE_AUGERS or not augers:
+        return []
+    gain, share = VALENCE_AUGERS[symbol]
+    main_binding = photon_energy - AUGER_LINES[symbol][0][0]
+    main = min(augers, key=lambda line: abs(line.binding_energy - main_binding))
+    return [dataclasses.replace(main, binding_energy=main.binding_energy - gain, intensity=main.intensity * share)]
 
 
 def _subshell_cross_section(z, shell, photon_energy):

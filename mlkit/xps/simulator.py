@@ -147,6 +147,9 @@ class XPSSimulator:
             off: Auger lines move with the photolines. "reference" energies only.
         auger_widths: the band-like LMM features of Sc–Ni 6 eV wide for the element growing to 12 eV
             for the oxide (`reference_lines.AUGER_WIDTHS`); off: the initial level's width + 3 eV.
+        valence_augers: Auger features with a valence hole beside the main Auger line
+            (`reference_lines.VALENCE_AUGERS`: Mg KL23V, 63 eV above KL23L23 in kinetic energy, BE ≈
+            242 eV in MgO, 3.7 % of its area), which real Mg-rich surveys show and line libraries lack.
         excluded_elements: never drawn (e.g. radioactive Tc); the classes stay 80.
         oxygen_probability: share of samples that contain O whatever else is drawn (most real
             surfaces are oxidised).
@@ -187,6 +190,7 @@ class XPSSimulator:
         plasmons=False,
         auger_shifts=True,
         auger_widths=False,
+        valence_augers=True,
     ):
         if source not in physics.PHOTON_ENERGIES:
             raise ValueError(f"`source` must be one of {sorted(physics.PHOTON_ENERGIES)}, got {source!r}.")
@@ -253,6 +257,7 @@ class XPSSimulator:
         self.plasmons = bool(plasmons)
         self.auger_shifts = bool(auger_shifts)
         self.auger_widths = bool(auger_widths)
+        self.valence_augers = bool(valence_augers)
         self.excluded_elements = excluded
         self.oxygen_probability = float(oxygen_probability)
         self.truncation_probability = float(truncation_probability)
@@ -314,6 +319,7 @@ class XPSSimulator:
             "plasmons": self.plasmons,
             "auger_shifts": self.auger_shifts,
             "auger_widths": self.auger_widths,
+            "valence_augers": self.valence_augers,
         }
 
     @property
@@ -325,8 +331,9 @@ class XPSSimulator:
 
     @classmethod
     def from_config(cls, config):
-        # Exports from before `auger_shifts` were trained with Auger lines moving as photolines do.
-        return cls(**{"auger_shifts": False, **config})
+        # Exports from before `auger_shifts` were trained with Auger lines moving as photolines do,
+        # those from before `valence_augers` without those features.
+        return cls(**{"auger_shifts": False, "valence_augers": False, **config})
 
     @property
     def binding_energy(self):
@@ -459,7 +466,7 @@ class XPSSimulator:
     def _element_lines(self, z):
         # Lines up to 3 FWHM beyond the window still put tails into it.
         return physics.element_lines(z, self.photon_energy, self.energy_range[1] + 30.0, self.line_energies,
-                                     self.auger_intensity)
+                                     self.auger_intensity, self.valence_augers)
 
     @functools.cached_property
     def templates(self):
