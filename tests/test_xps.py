@@ -652,6 +652,29 @@ def test_mg_oxide_shows_its_kl23v_auger_feature_near_242_ev():
     assert XPSSimulator.from_config(with_feature.get_config()).valence_augers is True
 
 
+def test_ni_metal_carries_its_loss_features_and_nio_does_not():
+    """Ni metal's 2p: features 3.7 and 6.0 eV above the line (10 + 14 %), gone at NiO's shift."""
+    settings = dict(resolution_levels=1, resolution_range=(0.8, 0.8), shift_levels=9, points=6000)
+    with_features, without = XPSSimulator(**settings), XPSSimulator(**settings, metal_satellites=False)
+    energy = with_features.binding_energy
+    nickel = physics.element_index("Ni")
+    shifts = with_features.element_shifts(nickel)
+    metal, oxide = int(np.argmin(np.abs(shifts + 0.5))), int(np.argmax(shifts))
+
+    def template(simulator, level):
+        return simulator.templates.reshape(1, 9, 80, -1)[0, level, nickel]
+
+    centre = 852.7 + shifts[metal]
+    region = (energy > centre - 8) & (energy < centre + 12)  # 2p3/2 with its features, below 2p1/2
+    satellite = np.abs(energy - centre - 6.0) < 1.0
+    gained = template(with_features, metal)[satellite].sum() - template(without, metal)[satellite].sum()
+    assert gained > 0.05 * template(without, metal)[region].sum()
+    # the features take their intensity from the line: the 2p3/2 region keeps its area
+    assert np.isclose(template(with_features, metal)[region].sum(), template(without, metal)[region].sum(), rtol=0.03)
+    assert np.allclose(template(with_features, oxide), template(without, oxide))
+    assert XPSSimulator.from_config({}).metal_satellites is False  # exports from before the option
+
+
 def test_auger_widths_option_broadens_3d_metal_lmm_towards_the_oxide():
     def lmm_fwhm(simulator, level):
         energy = simulator.binding_energy

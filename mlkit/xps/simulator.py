@@ -150,6 +150,9 @@ class XPSSimulator:
         valence_augers: Auger features with a valence hole beside the main Auger line
             (`reference_lines.VALENCE_AUGERS`: Mg KL23V, 63 eV above KL23L23 in kinetic energy, BE ≈
             242 eV in MgO, 3.7 % of its area), which real Mg-rich surveys show and line libraries lack.
+        metal_satellites: the loss features of the metal's own 2s/2p/3s/3p lines, full for the element
+            and fading to none at its compound's shift (`reference_lines.METAL_SATELLITES`: Ni metal's
+            +3.7 and +6.0 eV features, 10 and 14 % of the line), which `satellites` leaves out.
         excluded_elements: never drawn (e.g. radioactive Tc); the classes stay 80.
         oxygen_probability: share of samples that contain O whatever else is drawn (most real
             surfaces are oxidised).
@@ -191,6 +194,7 @@ class XPSSimulator:
         auger_shifts=True,
         auger_widths=False,
         valence_augers=True,
+        metal_satellites=True,
     ):
         if source not in physics.PHOTON_ENERGIES:
             raise ValueError(f"`source` must be one of {sorted(physics.PHOTON_ENERGIES)}, got {source!r}.")
@@ -258,6 +262,7 @@ class XPSSimulator:
         self.auger_shifts = bool(auger_shifts)
         self.auger_widths = bool(auger_widths)
         self.valence_augers = bool(valence_augers)
+        self.metal_satellites = bool(metal_satellites)
         self.excluded_elements = excluded
         self.oxygen_probability = float(oxygen_probability)
         self.truncation_probability = float(truncation_probability)
@@ -320,6 +325,7 @@ class XPSSimulator:
             "auger_shifts": self.auger_shifts,
             "auger_widths": self.auger_widths,
             "valence_augers": self.valence_augers,
+            "metal_satellites": self.metal_satellites,
         }
 
     @property
@@ -332,8 +338,8 @@ class XPSSimulator:
     @classmethod
     def from_config(cls, config):
         # Exports from before `auger_shifts` were trained with Auger lines moving as photolines do,
-        # those from before `valence_augers` without those features.
-        return cls(**{"auger_shifts": False, "valence_augers": False, **config})
+        # those from before `valence_augers` and `metal_satellites` without those features.
+        return cls(**{"auger_shifts": False, "valence_augers": False, "metal_satellites": False, **config})
 
     @property
     def binding_energy(self):
@@ -392,8 +398,8 @@ class XPSSimulator:
 
     def _bank(self, lines_of, imfp_parameters, shifts_of):
         """Templates (resolution, shift, element, point) for functions element → lines, class → shifts."""
-        from mlkit.xps.reference_lines import (AUGER_PARAMETER_SHIFTS, AUGER_WIDTHS, PLASMON_SHARE, PLASMON_WIDTH,
-                                               PLASMONS, XRAY_SATELLITES)
+        from mlkit.xps.reference_lines import (AUGER_PARAMETER_SHIFTS, AUGER_WIDTHS, METAL_SATELLITES, PLASMON_SHARE,
+                                               PLASMON_WIDTH, PLASMONS, XRAY_SATELLITES)
 
         edges = physics.bin_edges(self.binding_energy)
         bank = np.zeros((self.resolution_levels, self.shift_levels, len(physics.ATOMIC_NUMBERS), self.points),
@@ -408,6 +414,8 @@ class XPSSimulator:
             areas = np.array([line.intensity for line in lines]) * imfp
             widths = np.array([line.lorentzian_width for line in lines])
             satellite = self._satellites(symbols[e])
+            metal_satellite = (METAL_SATELLITES.get(symbols[e])
+                               if self.metal_satellites and self.line_energies == "reference" else None)
             auger = np.array([line.auger for line in lines])
             parameter_shift = (AUGER_PARAMETER_SHIFTS.get(symbols[e])
                                if self.auger_shifts and self.line_energies == "reference" else None)
@@ -423,15 +431,20 @@ class XPSSimulator:
                 if auger_width is not None:  # band-like LMM: broader from the metal to the oxide
                     metal, oxide = auger_width
                     line_widths = np.where(auger, metal + (oxide - metal) * toward_compound, widths)
+                groups = []  # (levels, components, share factor): taken from each carrying line
                 if satellite is not None:  # shares grow from the metal to the compound (or the range's top)
                     levels, compound_shift, components = satellite
+                    groups.append((levels, components, toward_compound if compound_shift is None
+                                   else float(np.clip(shift / compound_shift, 0.0, 1.0))))
+                if metal_satellite is not None:  # the metal's: fading to none at the compound's shift
+                    levels, compound_shift, components = metal_satellite
+                    groups.append((levels, components, 1.0 - float(np.clip(shift / compound_shift, 0.0, 1.0))))
+                for levels, components, factor in groups:
                     carrying = np.array([not line.auger and line.name in levels for line in lines])
-                    growth = (toward_compound if compound_shift is None
-                              else float(np.clip(shift / compound_shift, 0.0, 1.0)))
-                    shares = [share * growth for _, share, _ in components]
-                    line_areas = np.r_[np.where(carrying, areas * (1 - sum(shares)), areas),
-                                       *[areas[carrying] * share for share in shares]]
-                    centres = np.r_[centres, *[centres[carrying] + offset for offset, _, _ in components]]
+                    shares = [share * factor for _, share, _ in components]
+                    taken = np.r_[np.where(carrying, areas * sum(shares), 0.0), np.zeros(len(centres) - len(lines))]
+                    line_areas = np.r_[line_areas - taken, *[areas[carrying] * share for share in shares]]
+                    centres = np.r_[centres, *[centres[:len(lines)][carrying] + offset for offset, _, _ in components]]
                     line_widths = np.r_[line_widths, *[np.full(carrying.sum(), width) for _, _, width in components]]
                 photo = np.r_[~auger, np.ones(len(centres) - len(lines), bool)]
                 if self.plasmons and symbols[e] in PLASMONS:  # one and two plasmons lost, every line
