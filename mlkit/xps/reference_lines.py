@@ -85,8 +85,8 @@ SATELLITE_MODELS = ("compound", "range")
 # metal's 2p shows features 3.7 eV (its asymmetric tail and inter-band losses) and 6.0 eV (a surface
 # plasmon; Grosvenor et al., Surf. Sci. 600 (2006) 1771) above each line. Their shares, fitted to the
 # Ni metal reference survey's 2p region (Voigt lines, Gaussian features, Shirley-like background):
-# 10 and 14 % of the line; with none, the simulated metal's 2p was one symmetric line, and networks
-# trained on it read the real metal's extra intensity as Co (7.8–8.5 at.% in two of four trainings).
+# 10 and 14 % of the line; with none, the simulated metal's 2p was one symmetric line, and two networks
+# trained on it read the real metal's extra intensity as Co (8.5 and 7.8 at.%).
 METAL_SATELLITES = {"Ni": (TRANSITION_METAL_LEVELS, COMPOUND_SHIFTS["Ni"], ((3.7, 0.10, 2.5), (6.0, 0.14, 3.0)))}
 
 # 3p spin-orbit splittings (3p1/2 − 3p3/2, eV) of the 3d metals. xraylib puts M2 and M3 at the same
