@@ -630,16 +630,20 @@ def test_auger_lines_follow_the_auger_parameter():
     assert XPSSimulator.from_config(coupled.get_config()).auger_shifts is True
 
 
+def _template(simulator, symbol, level):
+    """One element's template at one chemical-shift level of a one-resolution simulator."""
+    return simulator.templates.reshape(1, simulator.shift_levels, 80, -1)[0, level, physics.element_index(symbol)]
+
+
 def test_mg_oxide_shows_its_kl23v_auger_feature_near_242_ev():
     """Mg KL23V, 63 eV above KL23L23 in kinetic energy: BE ≈ 243 eV in MgO, where Ar 2p3/2 lies."""
     settings = dict(resolution_levels=1, resolution_range=(0.8, 0.8), shift_levels=9, points=4000)
     with_feature, without = XPSSimulator(**settings), XPSSimulator(**settings, valence_augers=False)
     energy = with_feature.binding_energy
-    magnesium = physics.element_index("Mg")
-    oxide = int(np.argmax(with_feature.element_shifts(magnesium)))
+    oxide = int(np.argmax(with_feature.element_shifts(physics.element_index("Mg"))))
 
     def template(simulator):
-        return simulator.templates.reshape(1, 9, 80, -1)[0, oxide, magnesium]
+        return _template(simulator, "Mg", oxide)
 
     feature, kll = (energy > 232) & (energy < 254), (energy > 296) & (energy < 318)
     main = energy[kll][np.argmax(template(with_feature)[kll])]
@@ -657,12 +661,11 @@ def test_ni_metal_carries_its_loss_features_and_nio_does_not():
     settings = dict(resolution_levels=1, resolution_range=(0.8, 0.8), shift_levels=9, points=6000)
     with_features, without = XPSSimulator(**settings), XPSSimulator(**settings, metal_satellites=False)
     energy = with_features.binding_energy
-    nickel = physics.element_index("Ni")
-    shifts = with_features.element_shifts(nickel)
+    shifts = with_features.element_shifts(physics.element_index("Ni"))
     metal, oxide = int(np.argmin(np.abs(shifts + 0.5))), int(np.argmax(shifts))
 
     def template(simulator, level):
-        return simulator.templates.reshape(1, 9, 80, -1)[0, level, nickel]
+        return _template(simulator, "Ni", level)
 
     centre = 852.7 + shifts[metal]
     region = (energy > centre - 8) & (energy < centre + 12)  # 2p3/2 with its features, below 2p1/2
