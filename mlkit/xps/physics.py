@@ -136,14 +136,12 @@ def element_lines(z, photon_energy, max_binding_energy, energies="xraylib", auge
         raise ValueError(f"`auger_intensity` must be one of {AUGER_INTENSITIES}, got {auger_intensity!r}.")
     lines = _element_lines(z, photon_energy, max_binding_energy + 20.0)
     if energies == "reference":
-        lines = _reference_lines(z, lines, photon_energy, auger_intensity)
-        if valence_augers:
-            lines = lines + _valence_auger_lines(z, lines, photon_energy)
+        lines = _reference_lines(z, lines, photon_energy, auger_intensity, valence_augers)
     return tuple(line for line in lines if 0 < line.binding_energy <= max_binding_energy)
 
 
-def _reference_lines(z, lines, photon_energy, auger_intensity="group"):
-    from mlkit.xps.reference_lines import AUGER_LINES, MAIN_LINES, SPIN_ORBIT_3P
+def _reference_lines(z, lines, photon_energy, auger_intensity="group", valence_augers=False):
+    from mlkit.xps.reference_lines import AUGER_LINES, MAIN_LINES, SPIN_ORBIT_3P, VALENCE_AUGERS
 
     symbol = _xraylib().AtomicNumberToSymbol(z)
     shell, reference, _ = MAIN_LINES[symbol]
@@ -184,23 +182,12 @@ def _reference_lines(z, lines, photon_energy, auger_intensity="group"):
     if auger_intensity == "main_line":
         group = replaced.intensity
     total = sum(weight for _, weight in table)
+    if valence_augers and symbol in VALENCE_AUGERS:  # one more feature, scaled from the main one
+        gain, share = VALENCE_AUGERS[symbol]
+        table = [*table, (table[0][0] + gain, table[0][1] * share)]
     extra = [dataclasses.replace(replaced, binding_energy=photon_energy - kinetic, intensity=group * weight / total)
              for kinetic, weight in table]
     return [line for line in moved if line is not replaced] + extra
-
-
-def _valence_auger_lines(z, lines, photon_energy):
-    """The `VALENCE_AUGERS` features of element `z`, placed and scaled from its main Auger line."""
-    from mlkit.xps.reference_lines import AUGER_LINES, VALENCE_AUGERS
-
-    symbol = _xraylib().AtomicNumberToSymbol(z)
-    augers = [line for line in lines if line.auger]
-    if symbol not in VALENCE_AUGERS or not augers:
-        return []
-    gain, share = VALENCE_AUGERS[symbol]
-    main_binding = photon_energy - AUGER_LINES[symbol][0][0]
-    main = min(augers, key=lambda line: abs(line.binding_energy - main_binding))
-    return [dataclasses.replace(main, binding_energy=main.binding_energy - gain, intensity=main.intensity * share)]
 
 
 def _subshell_cross_section(z, shell, photon_energy):
