@@ -606,12 +606,17 @@ def test_xray_satellites_and_plasmons_options():
     assert gained[0] > 0.12 and abs(gained[1]) < 0.005
 
 
+def _template(simulator, symbol, level):
+    """One element's template at one chemical-shift level of a one-resolution simulator."""
+    return simulator.templates.reshape(1, simulator.shift_levels, 80, -1)[0, level, physics.element_index(symbol)]
+
+
 def test_auger_lines_follow_the_auger_parameter():
     """MgO's KLL sits ~5.5 eV above the metal's apparent BE while Mg 2p moves 1.2 eV (α' drops 4.2)."""
     def kll_peak(simulator, level):
         energy = simulator.binding_energy
         window = (energy > 295) & (energy < 315)
-        template = simulator.templates.reshape(1, simulator.shift_levels, 80, -1)[0, level, physics.element_index("Mg")]
+        template = _template(simulator, "Mg", level)
         return energy[window][np.argmax(template[window])]
 
     settings = dict(resolution_levels=1, resolution_range=(0.8, 0.8), shift_levels=9, points=4000)
@@ -623,16 +628,11 @@ def test_auger_lines_follow_the_auger_parameter():
     assert abs(kll_peak(plain, oxide) - (300.6 + shifts[oxide])) < 0.5
     # the KL1L23 group 46 eV below the main line in kinetic energy
     energy = coupled.binding_energy
-    template = coupled.templates.reshape(1, 9, 80, -1)[0, metal, physics.element_index("Mg")]
+    template = _template(coupled, "Mg", metal)
     side = (energy > 340) & (energy < 353)
     assert abs(energy[side][np.argmax(template[side])] - 346.6) < 0.6
     assert XPSSimulator.from_config({}).auger_shifts is False  # exports from before the option
     assert XPSSimulator.from_config(coupled.get_config()).auger_shifts is True
-
-
-def _template(simulator, symbol, level):
-    """One element's template at one chemical-shift level of a one-resolution simulator."""
-    return simulator.templates.reshape(1, simulator.shift_levels, 80, -1)[0, level, physics.element_index(symbol)]
 
 
 def test_mg_oxide_shows_its_kl23v_auger_feature_near_242_ev():
@@ -682,7 +682,7 @@ def test_auger_widths_option_broadens_3d_metal_lmm_towards_the_oxide():
     def lmm_fwhm(simulator, level):
         energy = simulator.binding_energy
         window = (energy > 615) & (energy < 665)  # Ni L3VV at KE 846 eV: BE 640.6
-        template = simulator.templates.reshape(1, 3, 80, -1)[0, level, physics.element_index("Ni")][window]
+        template = _template(simulator, "Ni", level)[window]
         above = energy[window][template >= template.max() / 2]
         return above.max() - above.min()
 
