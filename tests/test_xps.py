@@ -611,6 +611,12 @@ def _template(simulator, symbol, level):
     return simulator.templates.reshape(1, simulator.shift_levels, 80, -1)[0, level, physics.element_index(symbol)]
 
 
+def _simulator_pair(shift_levels=9, points=4000, **option):
+    """One-resolution simulators (for `_template`): the defaults, and the same with `option` changed."""
+    settings = dict(resolution_levels=1, resolution_range=(0.8, 0.8), shift_levels=shift_levels, points=points)
+    return XPSSimulator(**settings), XPSSimulator(**settings, **option)
+
+
 def test_auger_lines_follow_the_auger_parameter():
     """MgO's KLL sits ~5.5 eV above the metal's apparent BE while Mg 2p moves 1.2 eV (α' drops 4.2)."""
     def kll_peak(simulator, level):
@@ -619,8 +625,7 @@ def test_auger_lines_follow_the_auger_parameter():
         template = _template(simulator, "Mg", level)
         return energy[window][np.argmax(template[window])]
 
-    settings = dict(resolution_levels=1, resolution_range=(0.8, 0.8), shift_levels=9, points=4000)
-    coupled, plain = XPSSimulator(**settings), XPSSimulator(**settings, auger_shifts=False)
+    coupled, plain = _simulator_pair(auger_shifts=False)
     shifts = coupled.element_shifts(physics.element_index("Mg"))  # -0.3 … 2.0 eV
     metal, oxide = int(np.argmin(np.abs(shifts))), int(np.argmax(shifts))
     assert abs(kll_peak(coupled, metal) - 300.6) < 0.5
@@ -637,8 +642,7 @@ def test_auger_lines_follow_the_auger_parameter():
 
 def test_mg_oxide_shows_its_kl23v_auger_feature_near_242_ev():
     """Mg KL23V, 63 eV above KL23L23 in kinetic energy: BE ≈ 243 eV in MgO, where Ar 2p3/2 lies."""
-    settings = dict(resolution_levels=1, resolution_range=(0.8, 0.8), shift_levels=9, points=4000)
-    with_feature, without = XPSSimulator(**settings), XPSSimulator(**settings, valence_augers=False)
+    with_feature, without = _simulator_pair(valence_augers=False)
     energy = with_feature.binding_energy
     oxide = int(np.argmax(with_feature.element_shifts(physics.element_index("Mg"))))
 
@@ -658,8 +662,7 @@ def test_mg_oxide_shows_its_kl23v_auger_feature_near_242_ev():
 
 def test_ni_metal_carries_its_loss_features_and_nio_does_not():
     """Ni metal's 2p: features 3.7 and 6.0 eV above the line (10 + 14 %), gone at NiO's shift."""
-    settings = dict(resolution_levels=1, resolution_range=(0.8, 0.8), shift_levels=9, points=6000)
-    with_features, without = XPSSimulator(**settings), XPSSimulator(**settings, metal_satellites=False)
+    with_features, without = _simulator_pair(points=6000, metal_satellites=False)
     energy = with_features.binding_energy
     shifts = with_features.element_shifts(physics.element_index("Ni"))
     metal, oxide = int(np.argmin(np.abs(shifts + 0.5))), int(np.argmax(shifts))
@@ -686,8 +689,7 @@ def test_auger_widths_option_broadens_3d_metal_lmm_towards_the_oxide():
         above = energy[window][template >= template.max() / 2]
         return above.max() - above.min()
 
-    settings = dict(resolution_levels=1, resolution_range=(0.8, 0.8), shift_levels=3, points=4000)
-    plain, broad = XPSSimulator(**settings), XPSSimulator(**settings, auger_widths=True)
+    plain, broad = _simulator_pair(shift_levels=3, auger_widths=True)
     assert lmm_fwhm(plain, 0) < 5.0 and lmm_fwhm(plain, 2) < 5.0
     assert 5.0 < lmm_fwhm(broad, 0) < lmm_fwhm(broad, 2) - 3.0
 
